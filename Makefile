@@ -1,0 +1,38 @@
+# Module 6 autograder. `make grade` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Extra dependency groups from pyproject.toml; CI adds torch and nbgrader.
+EXTRAS ?= test
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma := ,
+SUBMISSIONS ?= examples/submissions/*
+OUT ?= reports
+
+.PHONY: venv test grade release check bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	touch $@
+
+test: venv
+	$(PY) -m pytest tests
+
+grade: venv
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
+	$(PY) -m autograder table $(OUT)
+
+release: venv
+	$(PY) -m autograder release
+
+check: venv
+	$(PY) -m autograder check $(or $(STUDENT),assignments)
+
+bench: venv
+	$(PY) -m autograder bench
+
+clean:
+	rm -rf $(VENV) $(OUT) .hypothesis .pytest_cache
