@@ -121,7 +121,11 @@ def clip_gradients(grads, max_norm):
     max_norm, otherwise the same values. grads itself is left unchanged.
     """
     ### BEGIN SOLUTION
-    norm = float(sum(float((g * g).sum()) for g in grads.values())) ** 0.5
+    # Divide by the largest entry before squaring, so huge gradients cannot overflow.
+    largest = max((float(abs(g).max()) for g in grads.values() if g.size), default=0.0)
+    if largest == 0.0:
+        return {name: g * 1.0 for name, g in grads.items()}
+    norm = largest * sum(float(((g / largest) ** 2).sum()) for g in grads.values()) ** 0.5
     scale = max_norm / norm if norm > max_norm else 1.0
     return {name: g * scale for name, g in grads.items()}
     ### END SOLUTION

@@ -15,7 +15,12 @@ def array_module(a):
     the GPU when `x` is a CuPy array.
     """
     namespace = getattr(a, "__array_namespace__", None)
-    return namespace() if namespace is not None else np
+    if namespace is not None:
+        return namespace()
+    if type(a).__module__.startswith("cupy"):  # CuPy versions without the array API
+        import cupy
+        return cupy
+    return np
 
 
 def sigmoid(z):

@@ -15,7 +15,12 @@ def array_module(a):
     the GPU when `x` is a CuPy array.
     """
     namespace = getattr(a, "__array_namespace__", None)
-    return namespace() if namespace is not None else np
+    if namespace is not None:
+        return namespace()
+    if type(a).__module__.startswith("cupy"):  # CuPy versions without the array API
+        import cupy
+        return cupy
+    return np
 
 
 def sigmoid(z):
@@ -35,8 +40,10 @@ def sigmoid_prime(z):
 
     z: array of any shape. Returns an array of z's shape and dtype.
     """
-    s = sigmoid(z)
-    return s * (1 - s)
+    # σ(z)(1 − σ(z)) = e / (1 + e)² with e = e^(−|z|): exact even where σ(z) rounds to 1.
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z))
+    return e / ((1 + e) * (1 + e))
 
 
 def tanh(z):
@@ -54,5 +61,7 @@ def tanh_prime(z):
 
     z: array of any shape. Returns an array of z's shape and dtype.
     """
-    t = tanh(z)
-    return 1 - t * t
+    # 1 − tanh²(z) = 4e / (1 + e)² with e = e^(−2|z|): exact even where tanh(z) rounds to ±1.
+    xp = array_module(z)
+    e = xp.exp(-2 * xp.abs(z))
+    return 4 * e / ((1 + e) * (1 + e))
