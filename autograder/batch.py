@@ -1,0 +1,95 @@
+"""Grade many submissions in parallel: one forked grader process per submission.
+
+The parent imports pytest, hypothesis, the reference and the suite once
+(runner.preload), then forks a child per submission, at most `jobs` at a time.
+A child prepares its submission, grades it, writes its report atomically and
+exits; the parent only collects. A child that crashes is a grader failure,
+reported as such; a submission that crashes its worker is just graded.
+"""
+import os
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import report, runner
+from .submission import SubmissionError, name_of, prepare
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission of a batch."""
+    path: str
+    name: str
+    report: dict = None
+    failure: str = ""     # the grader itself failed on this submission
+
+
+def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, progress=None,
+                reference_dir=runner.REFERENCE_DIR, stubs_dir=runner.STUBS_DIR):
+    """Grade `paths` into `out_dir`; returns a list of Outcomes in input order."""
+    runner.preload()
+    out_dir = Path(out_dir)
+    scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
+    scratch_root.chmod(0o711)  # the worker may traverse to its own folder, not list others
+    outcomes = [Outcome(str(p), name_of(p)) for p in paths]
+    running = {}
+    try:
+        queue = list(enumerate(outcomes))
+        while queue or running:
+            while queue and len(running) < max(1, jobs):
+                index, outcome = queue.pop(0)
+                pid = os.fork()
+                if pid == 0:
+                    _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir)
+                running[pid] = (index, outcome, time.monotonic())
+            pid, status = os.wait()
+            if pid not in running:
+                continue
+            index, outcome, started = running.pop(pid)
+            _collect(outcome, out_dir, os.waitstatus_to_exitcode(status))
+            if progress:
+                progress(outcome, time.monotonic() - started)
+    finally:
+        import shutil
+        shutil.rmtree(scratch_root, ignore_errors=True)
+    return outcomes
+
+
+def _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir):
+    """In the forked child: grade one submission, write its report, never return."""
+    code = 0
+    try:
+        scratch = Path(tempfile.mkdtemp(dir=scratch_root))
+        scratch.chmod(0o711)
+        folder = scratch / "submission"
+        folder.mkdir(mode=0o755)
+        start = time.monotonic()
+        try:
+            prepare(outcome.path, folder)
+        except SubmissionError as error:
+            result = report.error_report(outcome.name, str(error), rubric, seconds=time.monotonic() - start)
+        else:
+            result = runner.grade(folder, outcome.name, rubric, tier=tier, scratch_dir=scratch,
+                                  reference_dir=reference_dir, stubs_dir=stubs_dir, gpu=gpu, select=select)
+        report.write_json(out_dir / f"{outcome.name}.json", result)
+    except BaseException:
+        traceback.print_exc(file=sys.stderr)
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _collect(outcome, out_dir, exit_code):
+    if exit_code != 0:
+        outcome.failure = f"the grader failed on {outcome.path} (exit status {exit_code}); see the error above"
+        return
+    try:
+        import json
+        outcome.report = json.loads((out_dir / f"{outcome.name}.json").read_text())
+    except (OSError, ValueError) as error:
+        outcome.failure = f"the report of {outcome.path} could not be read back ({error})"

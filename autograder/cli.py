@@ -1,0 +1,190 @@
+"""Command line: `python -m autograder grade PATH... --out DIR [--jobs N] [--gpu]`.
+
+Exit status (the contract's): 0 when every submission was graded, whatever
+the scores; 2 for a usage error; 1 when the grader itself failed.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_GRADER_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input on the command line: one clear line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see `python -m autograder {self.prog.split()[-1]} --help`)")
+
+
+def build_parser():
+    parser = Parser(prog="autograder", description="Grade Module 6 (RNN) submissions against the hidden reference.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    grade = commands.add_parser("grade", help="grade submissions and write JSON reports")
+    grade.add_argument("paths", nargs="+", metavar="PATH", help="a submission: folder, .ipynb or .zip")
+    grade.add_argument("--out", required=True, metavar="DIR", help="folder for the reports")
+    grade.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1, metavar="N",
+                       help="submissions graded in parallel (default: the number of cores)")
+    grade.add_argument("--gpu", action="store_true", help="also run the CuPy GPU parity checks")
+    grade.add_argument("--rubric", metavar="FILE", help="rubric file (default: the bundled rubric.toml)")
+    grade.add_argument("--sandbox", choices=("bwrap", "limits"),
+                       help="force an isolation tier (default: the strongest that works)")
+
+    table = commands.add_parser("table", help="print the score table of a reports folder")
+    table.add_argument("out", metavar="DIR")
+
+    release = commands.add_parser("release", help="regenerate assignments/ and the examples from reference/")
+    release.add_argument("--check", action="store_true", help="only report files that are out of date")
+
+    commands.add_parser("bench", help="print the benchmarks")
+    return parser
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("no command given; try `python -m autograder grade --help`")
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("autograder: interrupted", file=sys.stderr)
+        return 130
+
+
+def grade_command(args):
+    from . import batch, report, rubric as rubric_module, sandbox
+
+    out_dir = check_out_dir(args.out)
+    check_paths(args.paths)
+    rubric = load_rubric(args.rubric)
+    try:
+        tier = sandbox.probe(args.sandbox)
+    except (RuntimeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    print(f"autograder: sandbox: {tier} ({sandbox.TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
+    progress = Progress(len(args.paths))
+    outcomes = batch.grade_batch(args.paths, out_dir, rubric=rubric, tier=tier, jobs=args.jobs,
+                                 gpu=args.gpu, progress=progress.update)
+    progress.close()
+    reports = [o.report for o in outcomes if o.report is not None]
+    report.write_json(out_dir / "summary.json", report.summary(reports))
+    report.write_atomic(out_dir / "summary.csv", report.summary_csv(reports))
+    failures = [o.failure for o in outcomes if o.failure]
+    failures += [f"{r['submission']}: {r['grader_errors']} test(s) hit a grader error"
+                 for r in reports if r.get("grader_errors")]
+    for failure in failures:
+        print(f"autograder: error: {failure}", file=sys.stderr)
+    return EXIT_GRADER_FAILED if failures else EXIT_OK
+
+
+def check_out_dir(out):
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot create ({error.strerror})") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: not writable")
+    return out_dir
+
+
+def check_paths(paths):
+    from .submission import name_of
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such submission: {', '.join(missing)}")
+    seen = {}
+    for path in paths:
+        name = name_of(path)
+        if name in ("summary",):
+            raise UsageError(f"{path}: the name {name!r} is reserved for the batch summary")
+        if name in seen:
+            raise UsageError(f"{seen[name]} and {path} would both write {name}.json; rename one")
+        seen[name] = path
+
+
+def load_rubric(path):
+    from . import rubric as rubric_module
+    try:
+        return rubric_module.load(path) if path else rubric_module.load()
+    except rubric_module.RubricError as error:
+        raise UsageError(str(error)) from None
+
+
+class Progress:
+    """A progress bar on a terminal, one plain line per submission otherwise."""
+
+    def __init__(self, total):
+        self.bar = None
+        if sys.stderr.isatty() and total > 1:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="submission", file=sys.stderr)
+
+    def update(self, outcome, seconds):
+        if outcome.report is not None:
+            line = f"{outcome.name}: {outcome.report['score']:g} / {outcome.report['max_score']:g} ({seconds:.1f} s)"
+        else:
+            line = f"{outcome.name}: grader failure"
+        if self.bar:
+            self.bar.set_postfix_str(line)
+            self.bar.update()
+        else:
+            print(f"graded {line}", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar:
+            self.bar.close()
+
+
+def table_command(args):
+    summary_path = Path(args.out) / "summary.json"
+    try:
+        summary = json.loads(summary_path.read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{summary_path}: cannot read ({error})") from None
+    rows = summary["submissions"]
+    width = max([len("submission")] + [len(r["submission"]) for r in rows])
+    print(f"{'submission':<{width}}  {'score':>7}  {'max':>5}  note")
+    for r in rows:
+        print(f"{r['submission']:<{width}}  {r['score']:>7g}  {r['max_score']:>5g}  {r['error']}")
+    return EXIT_OK
+
+
+def release_command(args):
+    from . import release
+    if args.check:
+        stale = release.check_in_sync()
+        for path in stale:
+            print(f"out of date: {path}")
+        return EXIT_GRADER_FAILED if stale else EXIT_OK
+    return release.main()
+
+
+def bench_command(args):
+    from .benchmarks import reference_vs_torch
+    return reference_vs_torch.main([])
+
+
+COMMANDS = {"grade": grade_command, "table": table_command, "release": release_command,
+            "bench": bench_command}

@@ -1,0 +1,55 @@
+"""Section 1 of the contract as data: the functions, their modules and returns.
+
+Everything that must agree with ../shared/CONTRACT.md is written once here.
+"""
+
+# function -> (module, names of the returned values; one name = a bare array)
+FUNCTIONS = {
+    "sigmoid": ("activations", ("out",)),
+    "sigmoid_prime": ("activations", ("out",)),
+    "tanh": ("activations", ("out",)),
+    "tanh_prime": ("activations", ("out",)),
+    "rnn_step_forward": ("rnn", ("h", "cache")),
+    "rnn_step_backward": ("rnn", ("dx", "dh_prev", "grads")),
+    "rnn_forward": ("rnn", ("H", "cache")),
+    "rnn_backward": ("rnn", ("dX", "dh0", "grads")),
+    "clip_gradients": ("rnn", ("clipped",)),
+    "forget_gate": ("lstm", ("F",)),
+    "input_gate": ("lstm", ("I",)),
+    "input_node": ("lstm", ("C_tilde",)),
+    "output_gate": ("lstm", ("O",)),
+    "cell_state": ("lstm", ("C",)),
+    "hidden_state": ("lstm", ("H",)),
+    "lstm_step_forward": ("lstm", ("h", "c", "cache")),
+    "lstm_step_backward": ("lstm", ("dx", "dh_prev", "dc_prev", "grads")),
+    "lstm_forward": ("lstm", ("H", "cache")),
+    "lstm_backward": ("lstm", ("dX", "dh0", "dc0", "grads")),
+    "bilstm_forward": ("lstm", ("H", "cache")),
+    "bilstm_backward": ("lstm", ("dX", "grads_fwd", "grads_bwd")),
+    "stacked_lstm_forward": ("lstm", ("H", "cache")),
+    "stacked_lstm_backward": ("lstm", ("dX", "grads")),
+    "gru_step_forward": ("gru", ("h", "cache")),
+    "gru_step_backward": ("gru", ("dx", "dh_prev", "grads")),
+    "gru_forward": ("gru", ("H", "cache")),
+    "gru_backward": ("gru", ("dX", "dh0", "grads")),
+}
+
+MODULES = ("activations", "rnn", "lstm", "gru")
+
+RNN_KEYS = ("W_xh", "W_hh", "b_h")
+LSTM_KEYS = tuple(f"{kind}{gate}" for gate in "fico" for kind in ("W_x", "W_h", "b_"))
+GRU_KEYS = tuple(f"{kind}{gate}" for gate in "rzh" for kind in ("W_x", "W_h", "b_"))
+
+
+def module_of(function):
+    return FUNCTIONS[function][0]
+
+
+def returns(function):
+    return FUNCTIONS[function][1]
+
+
+def cache_positions(function):
+    """Positions of caches in the returned tuple (kept in the worker)."""
+    names = returns(function)
+    return tuple(i for i, name in enumerate(names) if name == "cache")

@@ -1,0 +1,283 @@
+"""The grader's side of the worker: call a student function as if it were local.
+
+`StudentCode.call("lstm_forward", X, h0, c0, params)` sends the arguments to
+the worker as `.npy` bytes, waits at most the call's time limit, and returns
+what came back decoded into plain data: NumPy arrays (only for plain ndarrays
+the worker could send), dicts, lists, tuples, `Handle`s for caches kept in the
+worker, and `Foreign` descriptions of anything else. Whatever went wrong (an
+exception, a missing file, a timeout, a dead worker) becomes a
+`StudentCallFailed` whose message is written for the student.
+"""
+import os
+import select
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import contract, sandbox
+from .worker import Handle, ProtocolError, decode_array, encode_array, recv_frame, send_frame
+
+STDERR_SHOWN_BYTES = 2000
+
+
+class GradingFailure(AssertionError):
+    """A check failed; the message is the student's feedback."""
+
+
+class StudentCallFailed(GradingFailure):
+    """The student's function could not produce a result."""
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """Something the student returned that is not a plain array (e.g. a list)."""
+    description: str
+
+    def __repr__(self):
+        return self.description
+
+
+@dataclass
+class Returned:
+    """One call's result, decoded, and what the worker noticed during it."""
+    value: object
+    mutated: list
+    warnings: list
+    seconds: float
+
+
+class WorkerGone(Exception):
+    """The worker timed out or died; the message says which."""
+
+
+class WorkerProcess:
+    """One running worker, spoken to over two pipes."""
+
+    def __init__(self, spec, tier, stderr_path):
+        argv, kwargs = sandbox.command(tier, spec)
+        self.stderr_file = open(stderr_path, "ab")
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.stderr_file, **kwargs)
+        self.buffer = bytearray()
+
+    def request(self, header, blobs, timeout):
+        """Send one frame and wait up to `timeout` seconds for the answer."""
+        deadline = time.monotonic() + timeout
+        try:
+            send_frame(self.process.stdin, header, blobs)
+        except (BrokenPipeError, OSError):
+            raise WorkerGone(self._death()) from None
+
+        def read_exactly(n):
+            while len(self.buffer) < n:
+                left = deadline - time.monotonic()
+                ready, _, _ = select.select([self.process.stdout], [], [], max(left, 0))
+                if not ready:
+                    self.kill()
+                    raise WorkerGone(f"did not return within {timeout:g} s (an endless loop, or far too slow?)")
+                chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+                if not chunk:
+                    raise WorkerGone(self._death())
+                self.buffer += chunk
+            data, self.buffer[:n] = bytes(self.buffer[:n]), b""
+            return data
+
+        try:
+            return recv_frame(read_exactly)
+        except (ProtocolError, ValueError, UnicodeDecodeError) as error:
+            self.kill()
+            raise WorkerGone(f"sent an answer the grader refuses ({error})") from None
+
+    def _death(self):
+        self.kill()
+        code = self.process.returncode
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            why = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed (out of memory or a limit?)",
+                   "SIGXCPU": "the CPU-time limit", "SIGXFSZ": "the file-size limit"}.get(name, name)
+            return f"the process running your code died ({why})"
+        return f"the process running your code exited (exit status {code}) instead of returning"
+
+    def kill(self):
+        """SIGKILL the worker's whole process group (the sandbox and all it started)."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.stderr_file.close()
+
+
+class StudentCode:
+    """A submission's functions, reachable only through a sandboxed worker.
+
+    Calls within one test share the worker's caches; `begin_test` clears them.
+    After a timeout or a crash the rest of that test fails at once (so
+    hypothesis's shrinking cannot stretch grading), and the next test gets a
+    fresh worker.
+    """
+
+    def __init__(self, spec, tier, scratch_dir, call_timeout_s=5.0, budget_s=120.0):
+        self.spec, self.tier = spec, tier
+        self.scratch_dir = Path(scratch_dir)
+        self.call_timeout_s, self.budget_left_s = call_timeout_s, budget_s
+        self.worker = None
+        self.poisoned = None
+        self.called = []          # contract functions called in the current test
+        self.starts = 0
+
+    # --- lifecycle ---
+    def begin_test(self):
+        self.poisoned, self.called = None, []
+        if self.worker is not None:
+            self._request({"op": "reset"}, [], allow_poison=False)
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    @property
+    def stderr_path(self):
+        return self.scratch_dir / "worker-stderr.txt"
+
+    def printed(self):
+        """The start of what the student's code printed, for the report."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read(STDERR_SHOWN_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    # --- calls ---
+    def call(self, function, *args, keep=(), **kwargs):
+        """Call a contract function; returns a `Returned`.
+
+        keep: positions in the returned tuple that are caches to keep in the
+        worker (they come back as `Handle`s). Defaults to the contract's.
+        """
+        header, blobs = self._call_header(function, args, kwargs, keep)
+        response, out_blobs = self._request(header, blobs, function=function)
+        return Returned(decode_result(response["result"], out_blobs), response.get("mutated", []),
+                        response.get("warnings", []), response.get("seconds", 0.0))
+
+    def call_many(self, function, arg_lists):
+        """Call `function` once per argument list in one round trip; returns decoded results."""
+        blobs, calls, memo = [], [], {}
+        for args in arg_lists:  # the lists share most arrays: each is sent once
+            calls.append({"args": [encode_arg(a, blobs, memo) for a in args]})
+        header = {"op": "call_many", "module": contract.module_of(function), "function": function,
+                  "calls": calls, "discard": list(contract.cache_positions(function))}
+        response, out_blobs = self._request(header, blobs, function=function,
+                                            timeout=self.call_timeout_s * max(1, len(arg_lists) / 20))
+        return [decode_result(spec, out_blobs) for spec in response["results"]]
+
+    def _call_header(self, function, args, kwargs, keep):
+        blobs = []
+        header = {"op": "call", "module": contract.module_of(function), "function": function,
+                  "args": [encode_arg(a, blobs) for a in args],
+                  "kwargs": {k: encode_arg(v, blobs) for k, v in kwargs.items()},
+                  "keep": list(keep or contract.cache_positions(function))}
+        return header, blobs
+
+    def _request(self, header, blobs, function=None, timeout=None, allow_poison=True):
+        if function is not None and function not in self.called:
+            self.called.append(function)
+        if allow_poison and self.poisoned:
+            raise StudentCallFailed(self.poisoned)
+        if self.budget_left_s <= 0:
+            raise StudentCallFailed("the time budget for grading this submission is used up "
+                                    "(your functions are far too slow or hang)")
+        if self.worker is None:
+            self.worker = WorkerProcess(self.spec, self.tier, self.stderr_path)
+            self.starts += 1
+        timeout = min(timeout or self.call_timeout_s, self.budget_left_s)
+        start = time.monotonic()
+        try:
+            response, out_blobs = self.worker.request(header, blobs, timeout)
+        except WorkerGone as gone:
+            self.worker = None
+            message = f"{function or 'your code'}: {gone}"
+            printed = self.printed().strip()
+            if printed:
+                message += f"\nYour code printed (start): {printed[-300:]}"
+            self.poisoned = message
+            raise StudentCallFailed(message) from None
+        finally:
+            self.budget_left_s -= time.monotonic() - start
+        if not response.get("ok"):
+            raise StudentCallFailed(failure_message(function, response))
+        return response, out_blobs
+
+
+def failure_message(function, response):
+    kind, error = response.get("kind"), str(response.get("error", "unknown error"))
+    if kind == "exception" and error.startswith("NotImplementedError"):
+        return f"{function} is not implemented yet ({error})"
+    if kind == "exception":
+        return f"{function} raised {error}"
+    return error  # missing_file, missing_name, import_error: already a sentence
+
+
+def encode_arg(value, blobs, memo=None):
+    """The argument spec of `value`, appending array bytes to `blobs`.
+
+    memo (id -> blob index) sends an array that occurs several times once.
+    """
+    if isinstance(value, Handle):
+        return {"handle": int(value)}
+    if isinstance(value, np.ndarray):
+        if memo is not None and id(value) in memo:
+            return {"array": memo[id(value)][0]}
+        blobs.append(encode_array(value))
+        if memo is not None:
+            memo[id(value)] = (len(blobs) - 1, value)  # keep value alive so its id stays unique
+        return {"array": len(blobs) - 1}
+    if isinstance(value, dict):
+        return {"dict": {k: encode_arg(v, blobs, memo) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"list": [encode_arg(v, blobs, memo) for v in value]}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    raise TypeError(f"cannot send {type(value).__name__} to the worker")
+
+
+def decode_result(spec, blobs):
+    """Plain data from a result spec; anything unexpected becomes a `Foreign`."""
+    if not isinstance(spec, dict):
+        return Foreign("something unreadable")
+    kind = spec.get("kind")
+    if kind == "array":
+        if spec.get("type") != "numpy.ndarray":
+            return Foreign(f"an array of type {spec.get('type')} (expected a plain numpy.ndarray)")
+        if "array" not in spec:
+            return Foreign(f"an array of dtype {spec.get('dtype')}, which cannot be sent safely")
+        try:
+            return decode_array(blobs[spec["array"]])
+        except (ValueError, IndexError, OSError) as error:
+            return Foreign(f"an unreadable array ({error})")
+    if kind == "dict" and isinstance(spec.get("items"), dict):
+        return {k: decode_result(v, blobs) for k, v in spec["items"].items()}
+    if kind in ("list", "tuple") and isinstance(spec.get("items"), list):
+        items = [decode_result(v, blobs) for v in spec["items"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "handle":
+        return Handle(spec["handle"])
+    if kind == "none":
+        return None
+    if kind == "scalar":
+        return Foreign(f"a Python {spec.get('type')} ({spec.get('value')})")
+    return Foreign(f"an object of type {spec.get('type')}")

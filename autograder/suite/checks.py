@@ -1,0 +1,150 @@
+"""Checks on what a student's function returned, each failing with feedback a
+student can act on: which function, which output, where, got vs expected.
+
+Nothing here trusts the value it is given: it may be a `Foreign` description,
+the wrong shape or dtype, or hold nan. Arrays are validated before any
+comparison, and comparisons run here, in the grader, never in the worker.
+"""
+import numpy as np
+
+from autograder import contract
+from autograder.proxy import Foreign, GradingFailure
+
+# Agreement with the reference. Correct float64 code, however written, lands
+# within ~1e-13 of it; float32 code within ~1e-6 of the float64 answer.
+TOLERANCE = {"float64": {"rtol": 1e-7, "atol": 1e-9},
+             "float32": {"rtol": 2e-4, "atol": 2e-5}}
+
+
+def tolerance(dtype):
+    return TOLERANCE[np.dtype(dtype).name]
+
+
+def outputs(returned, function):
+    """The returned values as a tuple of the contract's length."""
+    value = returned.value
+    names = contract.returns(function)
+    if len(names) == 1:
+        return (value,)
+    if not isinstance(value, tuple) or len(value) != len(names):
+        raise GradingFailure(
+            f"{function} must return a tuple ({', '.join(names)}); it returned {describe(value)}")
+    return value
+
+
+def describe(value):
+    if isinstance(value, Foreign):
+        return value.description
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} values"
+    if isinstance(value, list):
+        return f"a list of {len(value)} values"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value)}"
+    return "None" if value is None else type(value).__name__
+
+
+def expect_array(value, function, output, shape, dtype):
+    """`value` as an ndarray of exactly `shape` and `dtype`, all finite."""
+    where = f"{function}: {output}"
+    if not isinstance(value, np.ndarray):
+        raise GradingFailure(f"{where} should be a NumPy array of shape {tuple(shape)}; got {describe(value)}")
+    if value.shape != tuple(shape):
+        raise GradingFailure(f"{where} has shape {value.shape}, expected {tuple(shape)}. "
+                             f"Check which axes you sum or reshape over.")
+    if value.dtype != np.dtype(dtype):
+        raise GradingFailure(f"{where} has dtype {value.dtype}, expected {np.dtype(dtype)} (the input's). "
+                             f"Create arrays with *_like or dtype=x.dtype, never a bare np.zeros(shape).")
+    bad = ~np.isfinite(value)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise GradingFailure(f"{where} holds {int(bad.sum())} non-finite entries (first at index {index}: "
+                             f"{value[index]}). Check for overflow: e.g. exp of a large number.")
+    return value
+
+
+def expect_grads(value, function, output, expected, dtype=None):
+    """`value` as a dict with exactly `expected`'s keys and shapes, arrays of `dtype`."""
+    if not isinstance(value, dict):
+        raise GradingFailure(f"{function}: {output} should be a dict of arrays; got {describe(value)}")
+    missing, extra = sorted(set(expected) - set(value)), sorted(set(value) - set(expected))
+    if missing or extra:
+        raise GradingFailure(f"{function}: {output} must have exactly the params' keys; "
+                             f"missing {missing}, unexpected {extra}")
+    return {key: expect_array(value[key], function, grad_name(output, key), ref.shape, dtype or ref.dtype)
+            for key, ref in expected.items()}
+
+
+def assert_close(got, expected, function, output, dtype=None):
+    """Fail with the location of the largest disagreement if not allclose."""
+    dtype = dtype or expected.dtype
+    got = expect_array(got, function, output, expected.shape, dtype)
+    tol = tolerance(dtype)
+    expected = np.asarray(expected, dtype=np.float64)
+    close = np.isclose(got, expected, **tol)
+    if close.all():
+        return
+    error = np.abs(got.astype(np.float64) - expected)
+    index = np.unravel_index(np.argmax(np.where(close, 0, error)), error.shape)
+    index = tuple(int(i) for i in index)
+    raise GradingFailure(
+        f"{function}: {output} differs from the expected values at index {index}{step_of(output, index)}: "
+        f"got {got[index]:.6g}, expected {expected[index]:.6g} "
+        f"({int((~close).sum())} of {close.size} entries differ; relative error "
+        f"{relative_error(got, expected):.1e})")
+
+
+def assert_all_close(got, expected, function, output, dtype=None):
+    """assert_close over an array, a dict (gradients) or a list of dicts (stacked layers).
+
+    dtype: what the student's arrays must be (the reference may be float64).
+    """
+    if isinstance(expected, dict):
+        got = expect_grads(got, function, output, expected, dtype)
+        for key in expected:
+            assert_close(got[key], expected[key], function, grad_name(output, key), dtype)
+    elif isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            raise GradingFailure(f"{function}: {output} should be a list of {len(expected)} dicts; "
+                                 f"got {describe(got)}")
+        for layer, (g, e) in enumerate(zip(got, expected)):
+            assert_all_close(g, e, function, f"{output}[{layer}]", dtype)
+    else:
+        assert_close(got, expected, function, output, dtype)
+
+
+def grad_name(output, key):
+    """'grads', 'W_hf' -> 'dW_hf' (the name the slides use); else "grads_fwd['W_hf']"."""
+    if output == "grads":
+        return "d" + key
+    return f"{output}[{key!r}]"
+
+
+def step_of(output, index):
+    """' (time step t=2)' for sequence arrays of shape (N, T, ...)."""
+    if output.lstrip("d").startswith(("H", "X")) and len(index) == 3:
+        return f" (batch row {index[0]}, time step t={index[1]})"
+    return ""
+
+
+def relative_error(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+
+
+def assert_unmodified(returned, function):
+    """The worker reports arguments whose contents changed during the call."""
+    if returned.mutated:
+        raise GradingFailure(f"{function} modified its arguments in place: {', '.join(returned.mutated)}. "
+                             f"Work on copies (e.g. x = x + y, not x += y) and never change params or the upstream gradient.")
+
+
+def as_float64(tree):
+    """A copy of arrays / dicts / lists of arrays in float64."""
+    if isinstance(tree, dict):
+        return {k: as_float64(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [as_float64(v) for v in tree]
+    return np.asarray(tree, dtype=np.float64)

@@ -1,0 +1,90 @@
+"""Fixtures of the hidden grading suite, and what each test leaves for the report.
+
+The suite runs in the trusted grader process (see runner.py). `student` is the
+only way to reach the submission's code; `ref` is the hidden reference,
+imported here and never shown to the worker.
+"""
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import contract
+from autograder.proxy import GradingFailure, StudentCode
+
+# Set by runner.py before pytest starts: the StudentCode of this submission
+# and the reference folder.
+SESSION = {"student": None, "reference_dir": None, "keys": None, "gpu": False}
+
+
+class Reference:
+    """The reference's contract functions, by name: ref.lstm_forward(...)."""
+
+    def __init__(self, folder):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+        self.modules = {name: __import__(name) for name in contract.MODULES}
+
+    def __getattr__(self, function):
+        return getattr(self.modules[contract.module_of(function)], function)
+
+
+@pytest.fixture(scope="session")
+def ref():
+    return Reference(Path(SESSION["reference_dir"]))
+
+
+@pytest.fixture
+def student(request) -> StudentCode:
+    code = SESSION["student"]
+    code.begin_test()
+    request.node.student_code = code
+    return code
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run only the tests the grader selected (e.g. the public ones)."""
+    keys = SESSION["keys"]
+    if keys is not None:
+        chosen = [item for item in items if item.originalname.removeprefix("test_") in keys]
+        config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
+        items[:] = chosen
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_json_runtest_metadata(item, call):
+    """Per test: the contract functions it called and the student's feedback."""
+    if call.when != "call":
+        return {}
+    code = getattr(item, "student_code", None)
+    doc = (item.function.__doc__ or "").strip().splitlines()
+    metadata = {"called": list(code.called) if code else [], "doc": doc[0] if doc else item.name}
+    if call.excinfo is not None:
+        failure = find_failure(call.excinfo.value)
+        if failure is None:
+            metadata["grader_error"] = f"{type(call.excinfo.value).__name__}: {call.excinfo.value}"[:2000]
+        else:
+            metadata["feedback"] = str(failure)
+            example = falsifying_example(call.excinfo.value)
+            if example:
+                metadata["example"] = example
+    return metadata
+
+
+def find_failure(error):
+    """The GradingFailure inside `error` (hypothesis may wrap it in a group)."""
+    if isinstance(error, GradingFailure):
+        return error
+    for inner in getattr(error, "exceptions", ()):
+        found = find_failure(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def falsifying_example(error):
+    """Hypothesis's shrunk counterexample, from the exception's notes."""
+    for note in getattr(error, "__notes__", []):
+        if note.startswith("Falsifying"):
+            return " ".join(line.strip() for line in note.splitlines()[1:]).rstrip(",")[:500]
+    return ""

@@ -1,0 +1,83 @@
+"""What the grading suite feeds the functions: sizes drawn by hypothesis, values
+from a seeded generator.
+
+Hypothesis draws a `Case` (sizes, seed, dtype); the arrays come from NumPy's
+generator seeded with it. A failing case therefore shrinks to small sizes and
+prints as one readable line, e.g. `Case(N=2, T=3, D=4, H=1, seed=0)`.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from autograder import contract
+
+# Scale of drawn weights: large enough to exercise the non-linearities, small
+# enough that gates do not saturate (saturation hides gradient bugs).
+WEIGHT_SCALE = 0.5
+STATE_SCALE = 0.8
+
+
+@dataclass(frozen=True)
+class Case:
+    """Sizes and the seed of one drawn example (the contract's N, T, D, H)."""
+    N: int
+    T: int
+    D: int
+    H: int
+    seed: int = 0
+    dtype: str = "float64"
+
+    def rng(self, salt=0):
+        return np.random.default_rng([self.seed, salt])
+
+    def normal(self, *shape, scale=1.0, salt=0):
+        return (self.rng(salt).standard_normal(shape) * scale).astype(self.dtype)
+
+    # --- inputs of the contract's functions ---
+    def x(self, salt=1):
+        return self.normal(self.N, self.D, salt=salt)
+
+    def X(self, salt=1):
+        return self.normal(self.N, self.T, self.D, salt=salt)
+
+    def state(self, salt=2):
+        return self.normal(self.N, self.H, scale=STATE_SCALE, salt=salt)
+
+    def upstream(self, *shape, salt=3):
+        """A Gaussian cotangent (∂L/∂output): never all ones, never zero."""
+        return self.normal(*shape, salt=salt)
+
+    def params(self, keys, D=None, H=None, salt=4):
+        """Weights W_x? (D, H), W_h? (H, H) and biases b_? (H,), all non-zero."""
+        D, H = D or self.D, H or self.H
+        shapes = {"W_x": (D, H), "W_h": (H, H), "b_": (H,)}
+        rng = self.rng(salt)
+        return {key: (rng.standard_normal(shapes[key[:3] if key[0] == "W" else "b_"]) * WEIGHT_SCALE)
+                .astype(self.dtype) for key in keys}
+
+    def rnn_params(self, salt=4):
+        return self.params(contract.RNN_KEYS, salt=salt)
+
+    def lstm_params(self, D=None, H=None, salt=4):
+        return self.params(contract.LSTM_KEYS, D=D, H=H, salt=salt)
+
+    def gru_params(self, salt=4):
+        return self.params(contract.GRU_KEYS, salt=salt)
+
+    def as_dtype(self, dtype):
+        return Case(self.N, self.T, self.D, self.H, self.seed, dtype)
+
+
+def cases(N=(1, 4), T=(1, 5), D=(1, 5), H=(1, 5), dtype="float64"):
+    """A strategy of `Case`s with sizes in the given inclusive ranges."""
+    return st.builds(Case, N=st.integers(*N), T=st.integers(*T), D=st.integers(*D),
+                     H=st.integers(*H), seed=st.integers(0, 2**16), dtype=st.just(dtype))
+
+
+# Sizes that hide nothing: N > 1 (sum vs mean), D != H and N != H
+# (transposes), T > 2 (carries). Every test runs these explicitly first.
+TELLING = Case(N=3, T=4, D=5, H=2, seed=7)
+TELLING_32 = TELLING.as_dtype("float32")
+# Small enough for full central differences over every entry.
+TINY = Case(N=2, T=3, D=3, H=2, seed=11)

@@ -1,0 +1,218 @@
+"""Forward/backward pairs of the contract as data, and the three checks every
+pair gets: forward against the reference, backward against finite
+differences of the student's own forward, backward against the reference.
+
+A `Problem` holds one drawn input: the forward's arguments as named blocks
+(X, h0, W_xf, ...), how to rebuild the arguments from blocks, the upstream
+gradients, and where each block's gradient sits in the backward's result.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from autograder import contract
+from autograder.suite import gradcheck
+from autograder.suite.checks import as_float64, assert_all_close, expect_array, expect_grads, outputs
+
+
+@dataclass
+class Problem:
+    forward: str
+    backward: str
+    blocks: dict                   # name -> array, in argument order
+    build_args: Callable           # blocks -> forward's positional arguments
+    upstream: list                 # G_k for each differentiated output
+    grad_layout: list              # backward's outputs: a block name, or a list of block names (a dict)
+    pick_outputs: Callable = lambda out: [out[0]]
+    backward_kwargs: dict = field(default_factory=dict)
+
+    @property
+    def dtype(self):
+        return next(iter(self.blocks.values())).dtype
+
+    def args(self):
+        return self.build_args(self.blocks)
+
+    def analytic(self, backward_outputs):
+        """Validate the backward's outputs; returns block name -> gradient."""
+        grads = {}
+        for output, value, layout in zip(contract.returns(self.backward), backward_outputs, self.grad_layout):
+            if isinstance(layout, str):
+                grads[layout] = expect_array(value, self.backward, output, self.blocks[layout].shape, self.dtype)
+            elif isinstance(layout, dict):          # a params dict: key -> block name
+                got = expect_grads(value, self.backward, output, {k: self.blocks[b] for k, b in layout.items()})
+                grads.update({layout[k]: v for k, v in got.items()})
+            else:                                   # a list of params dicts (stacked layers)
+                if not isinstance(value, (list, tuple)) or len(value) != len(layout):
+                    raise_failure(f"{self.backward}: {output} should be a list of {len(layout)} dicts, one per layer")
+                for layer, (v, lay) in enumerate(zip(value, layout)):
+                    got = expect_grads(v, self.backward, f"{output}[{layer}]", {k: self.blocks[b] for k, b in lay.items()})
+                    grads.update({lay[k]: g for k, g in got.items()})
+        return grads
+
+
+def raise_failure(message):
+    from autograder.proxy import GradingFailure
+    raise GradingFailure(message)
+
+
+# --- the three checks -------------------------------------------------------
+
+def forward_matches_reference(student, ref, problem):
+    """The forward's non-cache outputs agree with the reference's."""
+    got = outputs(student.call(problem.forward, *problem.args()), problem.forward)
+    expected = reference_outputs(ref, problem.forward, problem.args())
+    for name, g, e in zip(contract.returns(problem.forward), got, expected):
+        if name != "cache":
+            assert_all_close(g, e, problem.forward, name, problem.dtype)
+    return got
+
+
+def backward_matches_reference(student, ref, problem):
+    """The backward (given the student's own cache) agrees with the reference's."""
+    cache = student_cache(student, problem)
+    got = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
+                  problem.backward)
+    ref_forward = reference_outputs(ref, problem.forward, problem.args())
+    ref_cache = ref_forward[contract.returns(problem.forward).index("cache")]
+    expected = getattr(ref, problem.backward)(*as_float64(problem.upstream), ref_cache, **problem.backward_kwargs)
+    for name, g, e in zip(contract.returns(problem.backward), got, expected):
+        assert_all_close(g, e, problem.backward, name, problem.dtype)
+
+
+def backward_gradient_check(student, problem, seed=0):
+    """The backward agrees with central differences of the student's own forward (float64)."""
+    cache = student_cache(student, problem)
+    got = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
+                  problem.backward)
+    analytic = problem.analytic(got)
+    forward = gradcheck.Forward(problem.forward, problem.blocks, problem.build_args, problem.upstream,
+                                problem.pick_outputs)
+    gradcheck.check_gradients(student, forward, analytic, problem.backward, seed=seed)
+
+
+def student_cache(student, problem):
+    out = outputs(student.call(problem.forward, *problem.args()), problem.forward)
+    return out[contract.returns(problem.forward).index("cache")]
+
+
+def reference_outputs(ref, function, args):
+    """The reference's result on float64 copies of `args`, as a tuple."""
+    result = getattr(ref, function)(*as_float64(args))
+    return result if isinstance(result, tuple) else (result,)
+
+
+# --- the problems -----------------------------------------------------------
+
+def pick(blocks, keys, prefix=""):
+    return {key: blocks[prefix + key] for key in keys}
+
+
+def prefixed(params, prefix):
+    return {prefix + key: value for key, value in params.items()}
+
+
+def rnn_step(case):
+    blocks = {"x": case.x(), "h_prev": case.state(), **case.rnn_params()}
+    return Problem("rnn_step_forward", "rnn_step_backward", blocks,
+                   lambda b: [b["x"], b["h_prev"], pick(b, contract.RNN_KEYS)],
+                   [case.upstream(case.N, case.H)],
+                   ["x", "h_prev", {k: k for k in contract.RNN_KEYS}])
+
+
+def rnn_sequence(case, truncate=None):
+    blocks = {"X": case.X(), "h0": case.state(), **case.rnn_params()}
+    return Problem("rnn_forward", "rnn_backward", blocks,
+                   lambda b: [b["X"], b["h0"], pick(b, contract.RNN_KEYS)],
+                   [case.upstream(case.N, case.T, case.H)],
+                   ["X", "h0", {k: k for k in contract.RNN_KEYS}],
+                   backward_kwargs={} if truncate is None else {"truncate": truncate})
+
+
+def lstm_step(case):
+    blocks = {"x": case.x(), "h_prev": case.state(), "c_prev": case.state(salt=5), **case.lstm_params()}
+    return Problem("lstm_step_forward", "lstm_step_backward", blocks,
+                   lambda b: [b["x"], b["h_prev"], b["c_prev"], pick(b, contract.LSTM_KEYS)],
+                   [case.upstream(case.N, case.H), case.upstream(case.N, case.H, salt=6)],
+                   ["x", "h_prev", "c_prev", {k: k for k in contract.LSTM_KEYS}],
+                   pick_outputs=lambda out: [out[0], out[1]])
+
+
+def lstm_sequence(case):
+    blocks = {"X": case.X(), "h0": case.state(), "c0": case.state(salt=5), **case.lstm_params()}
+    return Problem("lstm_forward", "lstm_backward", blocks,
+                   lambda b: [b["X"], b["h0"], b["c0"], pick(b, contract.LSTM_KEYS)],
+                   [case.upstream(case.N, case.T, case.H)],
+                   ["X", "h0", "c0", {k: k for k in contract.LSTM_KEYS}])
+
+
+def bilstm(case):
+    """Forward direction of size H, backward direction of size H + 1 (so H_f != H_b)."""
+    H_b = case.H + 1
+    fwd, bwd = prefixed(case.lstm_params(), "params_fwd."), prefixed(case.lstm_params(H=H_b, salt=7), "params_bwd.")
+    blocks = {"X": case.X(), **fwd, **bwd}
+    return Problem("bilstm_forward", "bilstm_backward", blocks,
+                   lambda b: [b["X"], pick(b, contract.LSTM_KEYS, "params_fwd."),
+                              pick(b, contract.LSTM_KEYS, "params_bwd.")],
+                   [case.upstream(case.N, case.T, case.H + H_b)],
+                   ["X", {k: "params_fwd." + k for k in contract.LSTM_KEYS},
+                    {k: "params_bwd." + k for k in contract.LSTM_KEYS}])
+
+
+STACK_SIZES = (lambda H: H + 1, lambda H: H)   # layer sizes of the stacked problem
+
+
+def stacked(case):
+    """Two layers, of sizes H + 1 and H, so each layer's input size differs from its hidden size."""
+    sizes = [size(case.H) for size in STACK_SIZES]
+    inputs = [case.D, sizes[0]]
+    blocks = {"X": case.X()}
+    for layer, (D, H) in enumerate(zip(inputs, sizes)):
+        blocks.update(prefixed(case.lstm_params(D=D, H=H, salt=10 + layer), f"layers[{layer}]."))
+    return Problem("stacked_lstm_forward", "stacked_lstm_backward", blocks,
+                   lambda b: [b["X"], [pick(b, contract.LSTM_KEYS, f"layers[{l}].") for l in range(len(sizes))]],
+                   [case.upstream(case.N, case.T, sizes[-1])],
+                   ["X", [{k: f"layers[{l}]." + k for k in contract.LSTM_KEYS} for l in range(len(sizes))]])
+
+
+def gru_step(case):
+    blocks = {"x": case.x(), "h_prev": case.state(), **case.gru_params()}
+    return Problem("gru_step_forward", "gru_step_backward", blocks,
+                   lambda b: [b["x"], b["h_prev"], pick(b, contract.GRU_KEYS)],
+                   [case.upstream(case.N, case.H)],
+                   ["x", "h_prev", {k: k for k in contract.GRU_KEYS}])
+
+
+def gru_sequence(case):
+    blocks = {"X": case.X(), "h0": case.state(), **case.gru_params()}
+    return Problem("gru_forward", "gru_backward", blocks,
+                   lambda b: [b["X"], b["h0"], pick(b, contract.GRU_KEYS)],
+                   [case.upstream(case.N, case.T, case.H)],
+                   ["X", "h0", {k: k for k in contract.GRU_KEYS}])
+
+
+def batch_rows_independent(student, ref, problem):
+    """Row i of every forward output depends only on row i of the inputs."""
+    from autograder.proxy import GradingFailure
+    names = contract.returns(problem.forward)
+    expected = reference_outputs(ref, problem.forward, problem.args())
+    full = outputs(student.call(problem.forward, *problem.args()), problem.forward)
+    for row in range(problem.args()[0].shape[0]):
+        sliced = {name: (block[row:row + 1] if name in BATCH_BLOCKS else block)
+                  for name, block in problem.blocks.items()}
+        single = outputs(student.call(problem.forward, *problem.build_args(sliced)), problem.forward)
+        for name, whole, one, ref_out in zip(names, full, single, expected):
+            if name == "cache":
+                continue
+            whole = expect_array(whole, problem.forward, name, ref_out.shape, problem.dtype)
+            one = expect_array(one, problem.forward, f"{name} for a batch of one",
+                               (1,) + ref_out.shape[1:], problem.dtype)
+            if not np.allclose(whole[row:row + 1], one, rtol=1e-9, atol=1e-12):
+                raise GradingFailure(
+                    f"{problem.forward}: {name} for batch row {row} changes when the other rows are removed "
+                    f"(max difference {float(np.max(np.abs(whole[row:row + 1] - one))):.3g}); rows of a "
+                    f"batch must not mix: check for sums or means over axis 0 in the forward pass.")
+
+
+BATCH_BLOCKS = ("x", "X", "h_prev", "c_prev", "h0", "c0")

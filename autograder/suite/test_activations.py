@@ -1,0 +1,92 @@
+"""Part 1: sigmoid, tanh and their derivatives."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograder.proxy import GradingFailure
+from autograder.suite.checks import assert_close, expect_array
+
+ACTIVATIONS = ("sigmoid", "sigmoid_prime", "tanh", "tanh_prime")
+
+# Any shape, values where all four functions are far from saturation and
+# where they saturate.
+Z = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
+               elements=st.floats(-40, 40, allow_subnormal=False))
+# Where naive formulas overflow: e^710 is inf in float64, e^89 in float32.
+EXTREME_64 = np.array([-1e4, -1000.0, -710.0, -709.0, -40.0, 0.0, 40.0, 709.0, 710.0, 1000.0, 1e4])
+EXTREME_32 = np.array([-1e4, -100.0, -89.0, -88.0, -20.0, 0.0, 20.0, 88.0, 89.0, 100.0, 1e4], np.float32)
+
+
+def student_value(student, function, z):
+    out = student.call(function, z).value
+    return expect_array(out, function, "its result", z.shape, z.dtype)
+
+
+def check_matches(student, ref, function, z):
+    assert_close(student_value(student, function, z), getattr(ref, function)(z), function, "the result")
+
+
+@given(z=Z)
+def test_sigmoid_matches_reference(student, ref, z):
+    """sigmoid matches σ(z) = 1 / (1 + e^(−z))"""
+    check_matches(student, ref, "sigmoid", z)
+
+
+@given(z=Z)
+def test_sigmoid_prime_matches_reference(student, ref, z):
+    """sigmoid_prime matches σ(z)(1 − σ(z)), taken at the pre-activation z"""
+    check_matches(student, ref, "sigmoid_prime", z)
+
+
+@given(z=Z)
+def test_tanh_matches_reference(student, ref, z):
+    """tanh matches tanh(z)"""
+    check_matches(student, ref, "tanh", z)
+
+
+@given(z=Z)
+def test_tanh_prime_matches_reference(student, ref, z):
+    """tanh_prime matches 1 − tanh(z)², taken at the pre-activation z"""
+    check_matches(student, ref, "tanh_prime", z)
+
+
+@pytest.mark.parametrize("function", ACTIVATIONS)
+def test_activations_stable_at_extreme_inputs(student, ref, function):
+    """activations are finite and exact at |z| up to 1e4, in float64 and float32"""
+    for z in (EXTREME_64, EXTREME_32):
+        returned = student.call(function, z)
+        got = expect_array(returned.value, function, f"its result at z = {z.tolist()} ({z.dtype})", z.shape, z.dtype)
+        try:
+            assert_close(got, getattr(ref, function)(z.astype(np.float64)), function,
+                         f"the result at extreme z ({z.dtype})", z.dtype)
+        except GradingFailure as failure:
+            hint = f" Warnings raised: {'; '.join(returned.warnings)}." if returned.warnings else ""
+            raise GradingFailure(f"{failure}.{hint}") from None
+
+
+@pytest.mark.parametrize("function", ACTIVATIONS)
+def test_activations_keep_float32_and_shape(student, ref, function):
+    """activations return float32 for float32 input, for 0-d to 3-d arrays"""
+    for shape in [(), (7,), (2, 3), (2, 3, 4)]:
+        z = np.linspace(-3, 3, int(np.prod(shape))).reshape(shape).astype(np.float32)
+        got = student_value(student, function, z)
+        assert_close(got, getattr(ref, function)(z.astype(np.float64)), function,
+                     f"the result for a float32 array of shape {shape}", np.float32)
+
+
+@given(z=Z)
+def test_activation_symmetries(student, z):
+    """σ(−z) = 1 − σ(z), tanh is odd, and both derivatives are even"""
+    def value(function, at):
+        return student_value(student, function, at)
+
+    checks = [("sigmoid", value("sigmoid", -z), 1 - value("sigmoid", z), "σ(−z) = 1 − σ(z)"),
+              ("tanh", value("tanh", -z), -value("tanh", z), "tanh(−z) = −tanh(z)"),
+              ("sigmoid_prime", value("sigmoid_prime", -z), value("sigmoid_prime", z), "σ'(−z) = σ'(z)"),
+              ("tanh_prime", value("tanh_prime", -z), value("tanh_prime", z), "tanh'(−z) = tanh'(z)")]
+    for function, left, right, identity in checks:
+        if not np.allclose(left, right, rtol=1e-9, atol=1e-12):
+            index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(left - right)), left.shape))
+            raise GradingFailure(f"{function}: {identity} does not hold at z = {z[index]:.6g}: "
+                                 f"{left[index]:.6g} vs {right[index]:.6g}")

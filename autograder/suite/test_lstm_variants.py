@@ -1,0 +1,59 @@
+"""Part 6: bidirectional and stacked LSTMs."""
+from hypothesis import example, given, settings
+
+from autograder.suite import problems
+from autograder.suite.inputs import TELLING, TELLING_32, TINY, cases
+
+GRADIENT_EXAMPLES = 2
+SMALL = cases(N=(1, 3), T=(1, 4), D=(1, 4), H=(1, 3))
+
+
+@given(case=SMALL)
+@example(case=TELLING)
+def test_bilstm_forward_matches_reference(student, ref, case):
+    """bilstm_forward: both directions, aligned in time, match the reference"""
+    problems.forward_matches_reference(student, ref, problems.bilstm(case))
+
+
+@settings(max_examples=GRADIENT_EXAMPLES)
+@given(case=SMALL)
+@example(case=TINY)
+def test_bilstm_backward_gradient_check(student, case):
+    """bilstm_backward: gradients agree with finite differences of your bilstm_forward"""
+    problems.backward_gradient_check(student, problems.bilstm(case))
+
+
+@given(case=SMALL)
+@example(case=TELLING)
+def test_bilstm_backward_matches_reference(student, ref, case):
+    """bilstm_backward: dX, grads_fwd and grads_bwd match the reference"""
+    problems.backward_matches_reference(student, ref, problems.bilstm(case))
+
+
+@given(case=SMALL)
+@example(case=TELLING)
+def test_stacked_lstm_forward_matches_reference(student, ref, case):
+    """stacked_lstm_forward: the top layer's states match the reference"""
+    problems.forward_matches_reference(student, ref, problems.stacked(case))
+
+
+@settings(max_examples=GRADIENT_EXAMPLES)
+@given(case=SMALL)
+@example(case=TINY)
+def test_stacked_lstm_backward_gradient_check(student, case):
+    """stacked_lstm_backward: gradients agree with finite differences of your stacked_lstm_forward"""
+    problems.backward_gradient_check(student, problems.stacked(case))
+
+
+@given(case=SMALL)
+@example(case=TELLING)
+def test_stacked_lstm_backward_matches_reference(student, ref, case):
+    """stacked_lstm_backward: dX and every layer's grads match the reference"""
+    problems.backward_matches_reference(student, ref, problems.stacked(case))
+
+
+def test_lstm_variants_float32(student, ref):
+    """bidirectional and stacked LSTMs: float32 in, float32 out, float32 accuracy"""
+    for problem in (problems.bilstm(TELLING_32), problems.stacked(TELLING_32)):
+        problems.forward_matches_reference(student, ref, problem)
+        problems.backward_matches_reference(student, ref, problem)

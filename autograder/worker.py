@@ -1,0 +1,450 @@
+"""The worker: the only process that ever runs a student's code.
+
+It is started by the grader (see sandbox.py), one per submission, inside the
+strongest sandbox the machine allows, and serves function calls over a pipe:
+
+    grader --request--> stdin   worker   private fd --response--> grader
+
+Requests and responses are frames: a JSON header plus raw `.npy` blobs, never
+pickles. The worker holds the student's caches itself and hands the grader
+opaque integer handles. It trusts nothing it receives, and the grader trusts
+nothing it sends back: every array is re-validated on the other side.
+
+This file is copied into the sandbox and run there with `python -I -S`, so it
+imports nothing but the standard library and NumPy, and nothing of the grader.
+The grader imports it too, for `send_frame` / `recv_frame` and the encoders.
+"""
+import io
+import json
+import os
+import re
+import struct
+import sys
+import time
+import traceback
+
+# Size caps on what one side will read from the other.
+MAX_HEADER_BYTES = 1 << 20
+MAX_BLOBS = 4096
+MAX_FRAME_BYTES = 256 << 20
+NPY_MAX_HEADER = 4096
+
+# The modules of a submission, and where each contract function lives.
+MODULES = ("activations", "rnn", "lstm", "gru")
+
+
+class ProtocolError(Exception):
+    """A frame that is malformed or larger than the caps."""
+
+
+# --- framing (shared with the grader) --------------------------------------
+
+def send_frame(stream, header, blobs=()):
+    """Write one frame: header JSON and blobs, each preceded by its length."""
+    payload = json.dumps(header, allow_nan=False).encode()
+    parts = [struct.pack(">II", len(payload), len(blobs)), payload]
+    for blob in blobs:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    stream.write(b"".join(parts))
+    stream.flush()
+
+
+def recv_frame(read_exactly):
+    """Read one frame with `read_exactly(n) -> bytes`; returns (header, blobs)."""
+    header_len, blob_count = struct.unpack(">II", read_exactly(8))
+    if header_len > MAX_HEADER_BYTES or blob_count > MAX_BLOBS:
+        raise ProtocolError(f"frame too large ({header_len} header bytes, {blob_count} blobs)")
+    header = json.loads(read_exactly(header_len))
+    blobs, total = [], header_len
+    for _ in range(blob_count):
+        (size,) = struct.unpack(">Q", read_exactly(8))
+        total += size
+        if total > MAX_FRAME_BYTES:
+            raise ProtocolError(f"frame larger than {MAX_FRAME_BYTES} bytes")
+        blobs.append(read_exactly(size))
+    if not isinstance(header, dict):
+        raise ProtocolError("frame header is not a JSON object")
+    return header, blobs
+
+
+def encode_array(array):
+    """`.npy` bytes of a NumPy array; refuses object arrays (no pickles)."""
+    import numpy as np
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+NPY_HEADER = re.compile(rb"\{'descr': '(?P<descr>[<>|][fiub][1248])', 'fortran_order': False, "
+                        rb"'shape': \((?P<shape>[0-9, ]*)\), \}\s*\n")
+
+
+def decode_array(blob):
+    """The array in `.npy` bytes, never unpickling anything.
+
+    Plain numeric arrays in C order take a fast path (NumPy's own reader parses
+    the header with `ast`, ~50 µs an array); anything else goes to NumPy's
+    reader with allow_pickle=False.
+    """
+    import numpy as np
+    if blob[:8] == b"\x93NUMPY\x01\x00" and len(blob) >= 10:
+        header_len = int.from_bytes(blob[8:10], "little")
+        match = NPY_HEADER.fullmatch(blob[10:10 + header_len])
+        if match:
+            shape = tuple(int(n) for n in match["shape"].split(b",") if n.strip())
+            dtype = np.dtype(match["descr"].decode())
+            data = np.frombuffer(blob, dtype=dtype, offset=10 + header_len)
+            if data.size == int(np.prod(shape)):
+                return data.reshape(shape).copy()
+    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False,
+                                    max_header_size=NPY_MAX_HEADER)
+
+
+# --- values in and out -----------------------------------------------------
+# An argument spec is {"array": i} (blob i), {"dict": {...}}, {"list": [...]},
+# {"handle": id} (a cache this worker holds) or {"value": json}. A result spec
+# adds {"kind": ...} descriptions of whatever the student returned.
+
+def decode_arg(spec, blobs, handles, decoded=None):
+    """The value of an argument spec. `decoded` caches arrays by blob index
+    (the calls of one request share blobs); every use gets its own copy."""
+    if "array" in spec:
+        if decoded is None:
+            return decode_array(blobs[spec["array"]])
+        if spec["array"] not in decoded:
+            decoded[spec["array"]] = decode_array(blobs[spec["array"]])
+        return decoded[spec["array"]].copy()
+    if "dict" in spec:
+        return {key: decode_arg(value, blobs, handles, decoded) for key, value in spec["dict"].items()}
+    if "list" in spec:
+        return [decode_arg(value, blobs, handles, decoded) for value in spec["list"]]
+    if "handle" in spec:
+        return handles[spec["handle"]]
+    return spec.get("value")
+
+
+def describe(value, blobs, to_plain=None):
+    """A result spec for `value`, appending array bytes to `blobs`."""
+    import numpy as np
+    kind = type(value)
+    if kind is Handle:
+        return {"kind": "handle", "handle": int(value)}
+    if kind in (np.float16, np.float32, np.float64):
+        value, kind = np.asarray(value), np.ndarray  # what a ufunc returns for a 0-d array
+    if isinstance(value, np.ndarray) or (to_plain and to_plain(value) is not None):
+        array = value if isinstance(value, np.ndarray) else to_plain(value)
+        spec = {"kind": "array", "type": f"{kind.__module__}.{kind.__qualname__}",
+                "dtype": str(array.dtype), "shape": list(array.shape)}
+        try:
+            blobs.append(encode_array(np.asarray(array)))
+            spec["array"] = len(blobs) - 1
+        except (ValueError, TypeError) as error:  # object arrays refuse to go
+            spec["unsendable"] = str(error)[:200]
+        return spec
+    if kind is dict:
+        return {"kind": "dict", "items": {str(k): describe(v, blobs, to_plain) for k, v in value.items()}}
+    if kind in (list, tuple):
+        return {"kind": kind.__name__, "items": [describe(v, blobs, to_plain) for v in value]}
+    if value is None:
+        return {"kind": "none"}
+    if kind in (bool, int, float):
+        return {"kind": "scalar", "type": kind.__name__, "value": value if value == value and abs(value) != float("inf") else str(value)}
+    return {"kind": "object", "type": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+# --- the worker process ----------------------------------------------------
+
+class Worker:
+    """Imports the student's modules lazily and answers calls."""
+
+    def __init__(self, submission_dir, stubs_dir):
+        self.submission_dir = submission_dir
+        self.stubs_dir = stubs_dir
+        self.present = {name for name in MODULES
+                        if os.path.isfile(os.path.join(submission_dir, name + ".py"))}
+        self.modules, self.import_errors = {}, {}
+        self.handles, self.next_handle = {}, 1
+        self.to_plain = None  # set by the GPU parity mode: device array -> NumPy
+
+    def module(self, name):
+        """The student's module `name`; raises a `StudentError` if it is missing or broken."""
+        if name not in self.present:
+            raise StudentError("missing_file", f"{name}.py is not in your submission")
+        if name in self.import_errors:
+            raise StudentError("import_error", self.import_errors[name])
+        if name not in self.modules:
+            try:
+                self.modules[name] = __import__(name)
+            except BaseException as error:  # SystemExit and friends included
+                self.import_errors[name] = f"{name}.py failed to import: {student_traceback(error)}"
+                raise StudentError("import_error", self.import_errors[name]) from None
+        return self.modules[name]
+
+    def function(self, module_name, function_name):
+        function = getattr(self.module(module_name), function_name, None)
+        if not callable(function):
+            raise StudentError("missing_name", f"{module_name}.py defines no function {function_name}")
+        return function
+
+    def call(self, header, blobs, decoded=None):
+        """Run one student function on the decoded arguments."""
+        import numpy as np
+        import warnings
+        function = self.function(header["module"], header["function"])
+        args = [decode_arg(spec, blobs, self.handles, decoded) for spec in header.get("args", [])]
+        kwargs = {k: decode_arg(v, blobs, self.handles, decoded) for k, v in header.get("kwargs", {}).items()}
+        watch = header.get("watch_arguments", True)
+        snapshots = snapshot(args, kwargs) if watch else []
+        if header.get("device"):
+            args, kwargs = self.to_device(args), self.to_device(kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            try:
+                with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+                    result = function(*args, **kwargs)
+            except BaseException as error:
+                raise StudentError("exception", student_traceback(error)) from None
+            seconds = time.perf_counter() - start
+        keep, discard = set(header.get("keep", [])), set(header.get("discard", []))
+        if (keep or discard) and isinstance(result, tuple):
+            result = tuple(None if i in discard else self.hold(v) if i in keep else v
+                           for i, v in enumerate(result))
+        out_blobs = []
+        response = {
+            "ok": True,
+            "result": describe(result, out_blobs, self.to_plain),
+            "mutated": mutated(snapshots, args, kwargs, self.to_plain) if watch else [],
+            "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5],
+            "seconds": seconds,
+        }
+        return response, out_blobs
+
+    def hold(self, value):
+        handle = self.next_handle
+        self.handles[handle], self.next_handle = value, handle + 1
+        return Handle(handle)
+
+    def to_device(self, value):
+        return value  # replaced by the GPU parity mode
+
+
+class Handle(int):
+    """A cache kept in the worker; sent to the grader as its number."""
+
+
+class StudentError(Exception):
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def student_traceback(error):
+    """`Type: message (file.py:line in function)` for the innermost student frame."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.endswith("worker.py")]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" ({os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+    message = str(error)[:500]
+    return f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
+
+
+def snapshot(args, kwargs):
+    """Copies of every argument array, to detect mutation after the call."""
+    import numpy as np
+    copies = []
+
+    def walk(value, path):
+        if isinstance(value, np.ndarray):
+            copies.append((path, value.copy()))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}[{key!r}]")
+            copies.append((path + ".keys()", sorted(value)))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    for i, arg in enumerate(args):
+        walk(arg, f"argument {i + 1}")
+    for key, arg in kwargs.items():
+        walk(arg, key)
+    return copies
+
+
+def mutated(copies, args, kwargs, to_plain=None):
+    """Paths of arguments whose contents differ from their snapshot."""
+    import numpy as np
+    current = dict(snapshot_after(args, kwargs, to_plain))
+    changed = []
+    for path, before in copies:
+        after = current.get(path)
+        if isinstance(before, list):
+            if after != before:
+                changed.append(path)
+        elif not (isinstance(after, np.ndarray) and after.shape == before.shape
+                  and np.array_equal(after, before, equal_nan=True)):
+            changed.append(path)
+    return changed[:10]
+
+
+def snapshot_after(args, kwargs, to_plain):
+    """(path, value) pairs of the arguments now, device arrays brought back."""
+    import numpy as np
+    found = []
+
+    def walk(value, path):
+        plain = to_plain(value) if to_plain else None
+        if plain is not None or isinstance(value, np.ndarray):
+            found.append((path, plain if plain is not None else value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}[{key!r}]")
+            found.append((path + ".keys()", sorted(value)))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    for i, arg in enumerate(args):
+        walk(arg, f"argument {i + 1}")
+    for key, arg in kwargs.items():
+        walk(arg, key)
+    return found
+
+
+def serve(worker, requests, responses):
+    """Answer requests until the grader closes the pipe."""
+    def read_exactly(n):
+        data = bytearray()
+        while len(data) < n:  # a pipe hands over large frames in pieces
+            chunk = requests.read(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return bytes(data)
+
+    while True:
+        try:
+            header, blobs = recv_frame(read_exactly)
+        except EOFError:
+            return
+        op = header.get("op")
+        try:
+            if op == "call":
+                response, out_blobs = worker.call(header, blobs)
+            elif op == "call_many":
+                response, out_blobs = call_many(worker, header, blobs)
+            elif op == "reset":
+                worker.handles.clear()
+                response, out_blobs = {"ok": True}, []
+            elif op == "ping":
+                response, out_blobs = {"ok": True, "pid": os.getpid()}, []
+            else:
+                response, out_blobs = {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}, []
+        except StudentError as error:
+            response, out_blobs = {"ok": False, "kind": error.kind, "error": str(error)}, []
+        send_frame(responses, response, out_blobs)
+
+
+def call_many(worker, header, blobs):
+    """The same function on several argument lists (gradient checks): one round trip."""
+    results, out_blobs, decoded = [], [], {}
+    for call in header["calls"]:
+        response, call_blobs = worker.call({**header, **call, "watch_arguments": False}, blobs, decoded)
+        offset = len(out_blobs)
+        out_blobs += call_blobs
+        results.append(shift_blobs(response["result"], offset))
+    return {"ok": True, "results": results}, out_blobs
+
+
+def shift_blobs(spec, offset):
+    if "array" in spec and spec.get("kind") == "array":
+        return {**spec, "array": spec["array"] + offset}
+    if "items" in spec:
+        items = spec["items"]
+        shifted = ({k: shift_blobs(v, offset) for k, v in items.items()} if isinstance(items, dict)
+                   else [shift_blobs(v, offset) for v in items])
+        return {**spec, "items": shifted}
+    return spec
+
+
+def apply_limits(limits):
+    """Hard resource limits, set before any student code is imported."""
+    import resource
+    names = {"cpu_s": resource.RLIMIT_CPU, "memory_bytes": resource.RLIMIT_AS,
+             "file_bytes": resource.RLIMIT_FSIZE, "processes": resource.RLIMIT_NPROC,
+             "open_files": resource.RLIMIT_NOFILE, "core_bytes": resource.RLIMIT_CORE}
+    for name, value in limits.items():
+        try:
+            resource.setrlimit(names[name], (value, value))
+        except (ValueError, OSError):
+            pass  # a limit already lower than ours stays
+
+
+def main(argv):
+    """worker.py CONFIG_JSON: {"submission", "stubs", "site", "limits", "allowed_imports"}."""
+    config = json.loads(argv[1])
+    # The response channel is a private copy of stdout; whatever the student
+    # prints goes to stderr (a capped file on the grader's side).
+    responses = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    requests = os.fdopen(0, "rb", buffering=0)
+    sys.stdout = sys.stderr
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    sys.path[:0] = [config["submission"], config["stubs"], *config.get("site", [])]
+    import numpy  # noqa: F401  (imported before the limits: BLAS reserves memory at start)
+    apply_limits(config.get("limits", {}))
+    if config.get("allowed_imports") is not None:
+        sys.meta_path.insert(0, ImportGuard(config["allowed_imports"]))
+    os.chdir(config["submission"])
+    worker = Worker(config["submission"], config["stubs"])
+    if config.get("device_module"):
+        enable_device(worker, config["device_module"])
+    serve(worker, requests, responses)
+    os._exit(0)
+
+
+class ImportGuard:
+    """Refuses top-level imports outside the rubric's allowlist.
+
+    A hint, not a wall: in-process code can remove it. The sandbox tiers that
+    mount only NumPy are the wall; this guard gives the clear message.
+    """
+
+    def __init__(self, allowed):
+        self.allowed = set(allowed) | set(MODULES) | set(sys.stdlib_module_names) | {"numpy", "_notebook"}
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top not in self.allowed and not top.startswith("_"):
+            raise ImportError(f"import of {top!r} is not allowed in this assignment "
+                              f"(allowed: numpy and the standard library)")
+        return None
+
+
+def enable_device(worker, module_name):
+    """GPU parity mode: arguments go to the device module, results come back as NumPy."""
+    device = __import__(module_name)
+    import numpy as np
+
+    def to_device(value):
+        if isinstance(value, np.ndarray):
+            return device.asarray(value)
+        if isinstance(value, dict):
+            return {k: to_device(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [to_device(v) for v in value]
+        return value
+
+    def to_plain(value):
+        return device.asnumpy(value) if device.is_device_array(value) else None
+
+    worker.to_device = to_device
+    worker.to_plain = to_plain
+
+
+if __name__ == "__main__":
+    main(sys.argv)
