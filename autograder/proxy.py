@@ -136,14 +136,19 @@ class StudentCode:
         self.call_timeout_s, self.budget_left_s = call_timeout_s, budget_s
         self.worker = None
         self.poisoned = None
-        self.called = []          # contract functions called in the current test
         self.starts = 0
+        self._start_worker()  # starts up while pytest collects the suite
+        self.called = []          # contract functions called in the current test
 
     # --- lifecycle ---
     def begin_test(self):
         self.poisoned, self.called = None, []
         if self.worker is not None:
             self._request({"op": "reset"}, [], allow_poison=False)
+
+    def _start_worker(self):
+        self.worker = WorkerProcess(self.spec, self.tier, self.stderr_path)
+        self.starts += 1
 
     def close(self):
         if self.worker is not None:
@@ -163,13 +168,15 @@ class StudentCode:
             return ""
 
     # --- calls ---
-    def call(self, function, *args, keep=(), **kwargs):
+    def call(self, function, *args, keep=(), watch=False, **kwargs):
         """Call a contract function; returns a `Returned`.
 
         keep: positions in the returned tuple that are caches to keep in the
         worker (they come back as `Handle`s). Defaults to the contract's.
+        watch: have the worker report arguments the function changed in place.
         """
         header, blobs = self._call_header(function, args, kwargs, keep)
+        header["watch_arguments"] = watch
         response, out_blobs = self._request(header, blobs, function=function)
         return Returned(decode_result(response["result"], out_blobs), response.get("mutated", []),
                         response.get("warnings", []), response.get("seconds", 0.0))
@@ -202,8 +209,7 @@ class StudentCode:
             raise StudentCallFailed("the time budget for grading this submission is used up "
                                     "(your functions are far too slow or hang)")
         if self.worker is None:
-            self.worker = WorkerProcess(self.spec, self.tier, self.stderr_path)
-            self.starts += 1
+            self._start_worker()
         timeout = min(timeout or self.call_timeout_s, self.budget_left_s)
         start = time.monotonic()
         try:

@@ -23,7 +23,7 @@ STUBS_DIR = REPO_ROOT / "assignments"
 # grading: at most this many successful shrinks, and this many seconds, per test.
 MAX_SHRINKS = 24
 MAX_SHRINKING_SECONDS = 5
-EXAMPLES_PER_TEST = 6
+EXAMPLES_PER_TEST = 4
 
 
 def preload():
@@ -68,7 +68,8 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     student = StudentCode(spec, tier, scratch_dir, rubric.call_timeout_s, rubric.budget_s)
     conftest.SESSION.update(student=student, reference_dir=str(reference_dir), gpu=gpu)
     plugin = JSONReport()
-    args = [str(SUITE_DIR), "-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN",
+    args = [str(SUITE_DIR), "-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
             "-p", "no:cacheprovider", "-p", "no:warnings", "--json-report-file=none",
             "--json-report-omit", "collectors", "log", "streams", "warnings", "keywords"]
     keys = [key for key, entry in rubric.tests.items() if select is None or select(entry)]

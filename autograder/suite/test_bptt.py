@@ -7,7 +7,7 @@ from autograder.suite import problems
 from autograder.suite.checks import assert_all_close, assert_unmodified, expect_array, expect_grads, outputs
 from autograder.suite.inputs import TELLING, TINY, Case, cases
 
-GRADIENT_EXAMPLES = 2
+GRADIENT_EXAMPLES = 1
 LONG = cases(T=(5, 8))
 TRUNCATION = st.integers(1, 4)
 
@@ -96,7 +96,7 @@ def test_clip_gradients_properties(student):
     for seed, scale, max_norm, dtype in [(1, 10.0, 1.0, "float64"), (2, 0.01, 1.0, "float64"),
                                          (3, 10.0, 2.0, "float32")]:
         grads = gradient_dict(seed, scale, dtype)
-        returned = student.call("clip_gradients", grads, max_norm)
+        returned = student.call("clip_gradients", grads, max_norm, watch=True)
         assert_unmodified(returned, "clip_gradients")
         clipped = expect_grads(returned.value, "clip_gradients", "the result", grads)
         norm_before, norm_after = global_norm(grads), global_norm(clipped)
