@@ -194,7 +194,9 @@ class Worker:
     def function(self, module_name, function_name):
         function = getattr(self.module(module_name), function_name, None)
         if not callable(function):
-            raise StudentError("missing_name", f"{module_name}.py defines no function {function_name}")
+            where = ("your notebook" if os.path.isfile(os.path.join(self.submission_dir, "_notebook.py"))
+                     else f"{module_name}.py")
+            raise StudentError("missing_name", f"{where} defines no function {function_name}")
         return function
 
     def call(self, header, blobs, decoded=None):

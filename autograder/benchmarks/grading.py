@@ -1,0 +1,59 @@
+"""Grading throughput, printed (never asserted).
+
+1. Whole-process seconds to grade one complete submission (the reference
+   solution) with `python -m autograder grade`, worker start included: the
+   median of several runs.
+2. Submissions per second for a batch of 50 copies with `--jobs 2`.
+
+    python -m autograder.benchmarks.grading [--runs 5] [--batch 50] [--jobs 2]
+"""
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUBMISSION = REPO_ROOT / "examples" / "submissions" / "reference_solution"
+
+
+def grade_seconds(paths, out_dir, jobs):
+    """Wall-clock seconds of one `autograder grade` process."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths),
+                           "--out", str(out_dir), "--jobs", str(jobs)],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"grading failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        single = [grade_seconds([SUBMISSION], scratch / f"single-{i}", 1) for i in range(args.runs)]
+        copies = []
+        for i in range(args.batch):
+            copy = scratch / "batch-in" / f"student{i:03d}"
+            shutil.copytree(SUBMISSION, copy)
+            copies.append(copy)
+        batch = grade_seconds(copies, scratch / "batch-out", args.jobs)
+    print(f"{'measure':<48} {'value':>10}  target")
+    print(f"{'one submission, whole process (median of %d), s' % args.runs:<48} "
+          f"{statistics.median(single):>10.2f}  <= 2.0   (runs: {', '.join(f'{s:.2f}' for s in single)})")
+    print(f"{'batch of %d with --jobs %d, submissions/s' % (args.batch, args.jobs):<48} "
+          f"{args.batch / batch:>10.2f}  >= 1.5   ({batch:.1f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
