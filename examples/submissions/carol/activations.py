@@ -1,0 +1,68 @@
+"""Activation functions of Module 6 and their derivatives.
+
+Every function works elementwise on an array of any shape, keeps its dtype
+(float32 stays float32) and runs on whatever array module the input comes
+from (NumPy or CuPy).
+"""
+import numpy as np
+
+
+def array_module(a):
+    """The array module (numpy, cupy, ...) that array `a` belongs to.
+
+    Use it to create new arrays in the input's module: `xp = array_module(x)`,
+    then `xp.zeros(...)`, `xp.exp(...)`. A bare `np.zeros(shape)` would leave
+    the GPU when `x` is a CuPy array.
+    """
+    namespace = getattr(a, "__array_namespace__", None)
+    if namespace is not None:
+        return namespace()
+    if type(a).__module__.startswith("cupy"):  # CuPy versions without the array API
+        import cupy
+        return cupy
+    return np
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^(−z)), elementwise.
+
+    z: array of any shape. Returns an array of z's shape and dtype.
+    HINT: e^(−z) overflows for z ≲ −710 (−88 in float32); use e^(−|z|),
+    which never overflows, and pick the algebraically equal form by sign.
+    """
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z))  # in (0, 1]: no overflow for any finite z
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_prime(z):
+    """dσ/dz = σ(z)(1 − σ(z)), at the pre-activation z (not at σ(z)).
+
+    z: array of any shape. Returns an array of z's shape and dtype.
+    """
+    # σ(z)(1 − σ(z)) = e / (1 + e)² with e = e^(−|z|): exact even where σ(z) rounds to 1.
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z))
+    return e / ((1 + e) * (1 + e))
+
+
+def tanh(z):
+    """tanh(z), elementwise.
+
+    z: array of any shape. Returns an array of z's shape and dtype.
+    HINT: (e^z − e^−z)/(e^z + e^−z) is nan past |z| ≈ 710; the array
+    module's own tanh is exact and stable.
+    """
+    return array_module(z).tanh(z)
+
+
+def tanh_prime(z):
+    """d tanh/dz = 1 − tanh(z)², at the pre-activation z.
+
+    z: array of any shape. Returns an array of z's shape and dtype.
+    """
+    # 1 − tanh²(z) = 4e / (1 + e)² with e = e^(−2|z|): exact even where tanh(z) rounds to ±1.
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z))
+    e = e * e  # e^(−2|z|); 2|z| itself would overflow for |z| past half the largest float
+    return 4 * e / ((1 + e) * (1 + e))
