@@ -40,7 +40,7 @@ MODULE_OF = {fn: mod for mod, fns in CONTRACT.items() for fn in fns}
 # weights) find the wrong cases; correct solutions must also work at sizes of 1.
 SIZES = (3, 4, 5, 6, 4)
 EDGE_SIZES = ((1, 1, 1, 1, 2), (2, 3, 1, 2, 1))
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)
 EXTREME = 1000.0  # input scale at which naive exp() overflows, in float64 and float32
 
 # Tolerances of a submission against the reference, per mode.
