@@ -55,7 +55,7 @@ def _test_result(entry, param, record, count, gpu):
     metadata = record.get("metadata", {})
     outcome = record.get("outcome")
     counted = gpu or not entry.gpu
-    max_points = round(entry.points / count, 4) if counted else 0.0
+    max_points = round(entry.points / count, 6) if counted else 0.0
     passed = outcome == "passed"
     skipped = outcome == "skipped" or not counted
     doc = metadata.get("doc", entry.key.replace("_", " "))

@@ -13,7 +13,8 @@ import numpy as np
 
 from autograder import contract
 from autograder.suite import gradcheck
-from autograder.suite.checks import as_float64, assert_all_close, expect_array, expect_grads, outputs
+from autograder.suite.checks import (as_float64, assert_all_close, assert_unmodified, expect_array,
+                                     expect_grads, outputs)
 
 
 @dataclass
@@ -216,3 +217,17 @@ def batch_rows_independent(student, ref, problem):
 
 
 BATCH_BLOCKS = ("x", "X", "h_prev", "c_prev", "h0", "c0")
+
+
+def arguments_unmodified(student, problem):
+    """Neither the forward nor the backward changes its arguments in place."""
+    forward = student.call(problem.forward, *problem.args(), watch=True)
+    assert_unmodified(forward, problem.forward)
+    cache = outputs(forward, problem.forward)[contract.returns(problem.forward).index("cache")]
+    assert_unmodified(student.call(problem.backward, *problem.upstream, cache, watch=True), problem.backward)
+
+
+def float32_matches_reference(student, ref, problem):
+    """Forward and backward keep float32 and agree with the reference to float32 accuracy."""
+    forward_matches_reference(student, ref, problem)
+    backward_matches_reference(student, ref, problem)

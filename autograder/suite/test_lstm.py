@@ -1,10 +1,11 @@
 """Part 5: the LSTM step and sequence passes, forward and backward."""
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 
 from autograder.proxy import GradingFailure
 from autograder.suite import problems
-from autograder.suite.checks import assert_unmodified, expect_array, outputs
+from autograder.suite.checks import expect_array, outputs
 from autograder.suite.inputs import TELLING, TELLING_32, TINY, Case, cases
 
 GRADIENT_EXAMPLES = 1
@@ -56,11 +57,14 @@ def test_lstm_backward_matches_reference(student, ref, case):
     problems.backward_matches_reference(student, ref, problems.lstm_sequence(case))
 
 
-def test_lstm_float32(student, ref):
-    """LSTM passes: float32 inputs give float32 outputs and gradients of float32 accuracy"""
-    for problem in (problems.lstm_step(TELLING_32), problems.lstm_sequence(TELLING_32)):
-        problems.forward_matches_reference(student, ref, problem)
-        problems.backward_matches_reference(student, ref, problem)
+# The LSTM's forward functions and the problem each is checked on.
+LSTM = {"lstm_step_forward": problems.lstm_step, "lstm_forward": problems.lstm_sequence}
+
+
+@pytest.mark.parametrize("forward", LSTM)
+def test_lstm_float32(student, ref, forward):
+    """float32 inputs give float32 outputs and gradients, forward and backward, of float32 accuracy"""
+    problems.float32_matches_reference(student, ref, LSTM[forward](TELLING_32))
 
 
 def test_lstm_hidden_state_bounded(student):
@@ -74,16 +78,13 @@ def test_lstm_hidden_state_bounded(student):
         raise GradingFailure(f"lstm_forward: |H| must stay ≤ 1 (H = O ⊙ tanh(c)); H{list(index)} = {H[index]:.6g}")
 
 
-def test_lstm_batch_rows_independent(student, ref):
-    """LSTM passes: each batch row's states depend only on that row's inputs"""
-    for problem in (problems.lstm_step(TELLING), problems.lstm_sequence(TELLING)):
-        problems.batch_rows_independent(student, ref, problem)
+@pytest.mark.parametrize("forward", LSTM)
+def test_lstm_batch_rows_independent(student, ref, forward):
+    """each batch row's states depend only on that row's inputs"""
+    problems.batch_rows_independent(student, ref, LSTM[forward](TELLING))
 
 
-def test_lstm_arguments_unmodified(student):
-    """LSTM passes: no function changes its arguments (arrays, params, upstream gradients)"""
-    for problem in (problems.lstm_step(TELLING), problems.lstm_sequence(TELLING)):
-        forward = student.call(problem.forward, *problem.args(), watch=True)
-        assert_unmodified(forward, problem.forward)
-        cache = problems.outputs(forward, problem.forward)[-1]
-        assert_unmodified(student.call(problem.backward, *problem.upstream, cache, watch=True), problem.backward)
+@pytest.mark.parametrize("forward", LSTM)
+def test_lstm_arguments_unmodified(student, forward):
+    """neither it nor its backward changes its arguments (arrays, params, upstream gradients)"""
+    problems.arguments_unmodified(student, LSTM[forward](TELLING))

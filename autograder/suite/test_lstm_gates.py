@@ -62,17 +62,17 @@ def test_lstm_gate_in_range_at_extreme_inputs(student, gate):
         raise GradingFailure(f"{gate}: values must lie in [{low}, {high}]; got one at {value.min() if value.min() < low else value.max():.6g}")
 
 
-def test_lstm_gates_float32(student, ref):
-    """LSTM gates, cell and hidden state: float32 in, float32 out, float32 accuracy"""
-    for gate in GATES:
-        check_gate(student, ref, gate, gate_inputs(TELLING_32), "float32")
-    for function, args in combine_inputs(TELLING_32).items():
-        check_gate(student, ref, function, args, "float32")
+def inputs_of(function, case):
+    return gate_inputs(case) if function in GATES else combine_inputs(case)[function]
 
 
-def test_lstm_gates_arguments_unmodified(student):
-    """LSTM gates, cell and hidden state leave their arguments unchanged"""
-    for gate in GATES:
-        assert_unmodified(student.call(gate, *gate_inputs(TELLING), watch=True), gate)
-    for function, args in combine_inputs(TELLING).items():
-        assert_unmodified(student.call(function, *args, watch=True), function)
+@pytest.mark.parametrize("function", GATES + ("cell_state", "hidden_state"))
+def test_lstm_gates_float32(student, ref, function):
+    """float32 in, float32 out, float32 accuracy"""
+    check_gate(student, ref, function, inputs_of(function, TELLING_32), "float32")
+
+
+@pytest.mark.parametrize("function", GATES + ("cell_state", "hidden_state"))
+def test_lstm_gates_arguments_unmodified(student, function):
+    """leaves its arguments unchanged"""
+    assert_unmodified(student.call(function, *inputs_of(function, TELLING), watch=True), function)

@@ -1,8 +1,8 @@
 """Part 2: the simple RNN, one step and a whole sequence."""
+import pytest
 from hypothesis import example, given, settings
 
 from autograder.suite import problems
-from autograder.suite.checks import assert_unmodified
 from autograder.suite.inputs import TELLING, TELLING_32, TINY, cases
 
 GRADIENT_EXAMPLES = 1
@@ -38,23 +38,23 @@ def test_rnn_forward_matches_reference(student, ref, case):
     problems.forward_matches_reference(student, ref, problems.rnn_sequence(case))
 
 
-def test_rnn_float32(student, ref):
-    """RNN: float32 inputs give float32 outputs and gradients of float32 accuracy"""
-    for problem in (problems.rnn_step(TELLING_32), problems.rnn_sequence(TELLING_32)):
-        problems.forward_matches_reference(student, ref, problem)
-        problems.backward_matches_reference(student, ref, problem)
+# The RNN's forward functions and the problem each is checked on.
+RNN = {"rnn_step_forward": problems.rnn_step, "rnn_forward": problems.rnn_sequence}
 
 
-def test_rnn_batch_rows_independent(student, ref):
-    """RNN: each batch row's hidden states depend only on that row's inputs"""
-    for problem in (problems.rnn_step(TELLING), problems.rnn_sequence(TELLING)):
-        problems.batch_rows_independent(student, ref, problem)
+@pytest.mark.parametrize("forward", RNN)
+def test_rnn_float32(student, ref, forward):
+    """float32 inputs give float32 outputs and gradients, forward and backward, of float32 accuracy"""
+    problems.float32_matches_reference(student, ref, RNN[forward](TELLING_32))
 
 
-def test_rnn_arguments_unmodified(student):
-    """RNN: no function changes its arguments (arrays or the params dict)"""
-    for problem in (problems.rnn_step(TELLING), problems.rnn_sequence(TELLING)):
-        forward = student.call(problem.forward, *problem.args(), watch=True)
-        assert_unmodified(forward, problem.forward)
-        cache = problems.outputs(forward, problem.forward)[1]
-        assert_unmodified(student.call(problem.backward, *problem.upstream, cache, watch=True), problem.backward)
+@pytest.mark.parametrize("forward", RNN)
+def test_rnn_batch_rows_independent(student, ref, forward):
+    """each batch row's hidden states depend only on that row's inputs"""
+    problems.batch_rows_independent(student, ref, RNN[forward](TELLING))
+
+
+@pytest.mark.parametrize("forward", RNN)
+def test_rnn_arguments_unmodified(student, forward):
+    """neither it nor its backward changes its arguments (arrays or the params dict)"""
+    problems.arguments_unmodified(student, RNN[forward](TELLING))
