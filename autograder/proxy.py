@@ -22,6 +22,7 @@ from . import contract, sandbox
 from .worker import Handle, ProtocolError, decode_array, encode_array, recv_frame, send_frame
 
 STDERR_SHOWN_BYTES = 2000
+STDERR_KEPT_BYTES = 1 << 20   # what a restarted worker's output file is cut back to
 
 
 class GradingFailure(AssertionError):
@@ -58,8 +59,12 @@ class WorkerProcess:
     """One running worker, spoken to over two pipes."""
 
     def __init__(self, spec, tier, stderr_path):
-        argv, kwargs = sandbox.command(tier, spec)
+        self.tier = tier
+        self.lease = sandbox.lease_uid()  # a uid of its own when root: see sandbox.py
+        argv, kwargs = sandbox.command(tier, spec, uid=self.lease.uid)
         self.stderr_file = open(stderr_path, "ab")
+        if self.stderr_file.tell() > STDERR_KEPT_BYTES:  # a flood before a restart: make room again
+            self.stderr_file.truncate(STDERR_KEPT_BYTES)
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self.stderr_file, **kwargs)
         self.buffer = bytearray()
@@ -95,6 +100,8 @@ class WorkerProcess:
     def _death(self):
         self.kill()
         code = self.process.returncode
+        if self.tier == "bwrap" and code is not None and code > 128:
+            code = 128 - code  # bwrap exits with 128 + the signal that killed the worker
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             why = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed (out of memory or a limit?)",
@@ -104,15 +111,16 @@ class WorkerProcess:
 
     def kill(self):
         """SIGKILL the worker's whole process group (the sandbox and all it started)."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+        try:  # even when the worker itself has exited: its children may not have
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            if self.process.poll() is None:
                 self.process.kill()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self.lease.release()  # also kills what left the process group (setsid), as root
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -144,7 +152,10 @@ class StudentCode:
     def begin_test(self):
         self.poisoned, self.called = None, []
         if self.worker is not None:
-            self._request({"op": "reset"}, [], allow_poison=False)
+            try:
+                self._request({"op": "reset"}, [], allow_poison=False)
+            except StudentCallFailed:  # it died between tests: the next call starts a fresh one
+                self.poisoned = None
 
     def _start_worker(self):
         self.worker = WorkerProcess(self.spec, self.tier, self.stderr_path)
@@ -225,6 +236,9 @@ class StudentCode:
         finally:
             self.budget_left_s -= time.monotonic() - start
         if not response.get("ok"):
+            if response.get("restart"):  # the worker ended itself after answering
+                self.worker.kill()
+                self.worker = None
             raise StudentCallFailed(failure_message(function, response))
         return response, out_blobs
 

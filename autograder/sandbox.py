@@ -7,18 +7,30 @@ Tiers, strongest first; the grader probes once and uses the first that works:
   the stubs (all read-only) and a private size-capped /tmp; it dies with its
   parent. As root it also drops to an unprivileged uid with no groups
   (setpriv, inside the namespaces); unprivileged, it adds a user namespace.
-- "limits": a plain child process in a new session, as an unprivileged uid
-  when the grader is root. Resource limits and the import guard only: the
-  report says isolation is degraded.
+- "limits": a plain child process in a new session. When the grader is root
+  the worker drops to an unprivileged uid with no groups itself, before any
+  student code loads. Resource limits and the import guard only: the report
+  says isolation is degraded.
 
 Both tiers set the same rlimits (in worker.py, before student code loads) and
 the grader enforces every timeout with SIGKILL on the whole process group.
+
+As root, every worker runs as a uid of its own, leased from SANDBOX_UIDS for
+the worker's life (`lease_uid`): RLIMIT_NPROC then counts only that worker's
+processes, and when the worker ends `UidLease.release` kills every process of
+that uid (children that left the process group included) and deletes what
+the uid left in the machine's shared temporary folders.
 """
+import fcntl
 import json
 import os
 import shutil
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +44,13 @@ TIER_DESCRIPTIONS = {
     "limits": "degraded isolation: resource limits and a separate process only (no namespaces)",
 }
 NOBODY = 65534
+# Uids leased to workers when the grader is root: one per running worker, so
+# that a worker's processes can be counted and killed by uid. No account owns
+# them; pick another range if yours does (AUTOGRADER_SANDBOX_UIDS=first:count).
+SANDBOX_UIDS = range(1_900_000_000, 1_900_000_000 + 256)
+LEASE_DIR = "/run/autograder-uids"
+# World-writable folders where a worker at the limits tier can leave files.
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 # Where things appear inside the bwrap sandbox.
 INSIDE = {"submission": "/sandbox/submission", "stubs": "/sandbox/stubs",
           "site": "/sandbox/site", "worker": "/sandbox/worker.py"}
@@ -79,18 +98,23 @@ def numpy_site_entries():
     return entries
 
 
-def command(tier, spec):
-    """(argv, popen_kwargs) that start a worker for `spec` in `tier`."""
+def command(tier, spec, uid=None):
+    """(argv, popen_kwargs) that start a worker for `spec` in `tier`.
+
+    uid: the unprivileged uid the worker runs as when the grader is root
+    (see `lease_uid`); nobody when not given.
+    """
     config = {"limits": spec.limits.rlimits(), "allowed_imports": list(spec.allowed_imports),
               "device_module": spec.device_module}
+    uid = NOBODY if uid is None else uid
     if tier == "bwrap":
-        return _bwrap_command(spec, config)
+        return _bwrap_command(spec, config, uid)
     if tier == "limits":
-        return _limits_command(spec, config)
+        return _limits_command(spec, config, uid)
     raise ValueError(f"unknown sandbox tier {tier!r}; choose one of {', '.join(TIERS)}")
 
 
-def _bwrap_command(spec, config):
+def _bwrap_command(spec, config, uid):
     site_entries = numpy_site_entries() + [Path(p) for p in spec.extra_site]
     config = {**config, "submission": INSIDE["submission"], "stubs": INSIDE["stubs"],
               "site": [INSIDE["site"]]}
@@ -115,13 +139,13 @@ def _bwrap_command(spec, config):
     argv += ["--ro-bind", str(spec.submission_dir), INSIDE["submission"],
              "--ro-bind", str(spec.stubs_dir), INSIDE["stubs"],
              "--ro-bind", str(WORKER_SOURCE), INSIDE["worker"],
-             "--size", str(spec.limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--size", str(spec.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
              "--proc", "/proc", "--dev", "/dev", "--chdir", INSIDE["submission"]]
     for device in _gpu_devices() if spec.device_module else ():
         argv += ["--dev-bind", device, device]
     if os.geteuid() == 0:
         # Namespaces first, then drop to nobody with no supplementary groups.
-        argv += ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+        argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"]
     else:
         argv += ["--unshare-user", "--"]
@@ -129,24 +153,18 @@ def _bwrap_command(spec, config):
     return argv, {"start_new_session": True, "env": {}}
 
 
-def _limits_command(spec, config):
+def _limits_command(spec, config, uid):
     site = [str(p.parent) for p in numpy_site_entries()[:1]] + [str(Path(p).parent) for p in spec.extra_site]
     config = {**config, "submission": str(spec.submission_dir), "stubs": str(spec.stubs_dir),
               "site": sorted(set(site))}
+    if os.geteuid() == 0:
+        # The worker starts as root (so that an interpreter under a 0700 folder
+        # such as /root still loads) and drops to `uid` before student code runs.
+        config["uid"] = uid
     kwargs = {"start_new_session": True, "env": {"PATH": "/usr/bin:/bin", "HOME": "/tmp",
                                                  "LANG": "C.UTF-8"},
               "cwd": str(spec.submission_dir)}
-    if os.geteuid() == 0 and _others_can_run(base_python()):
-        kwargs.update(user=NOBODY, group=NOBODY, extra_groups=[])
     return [base_python(), "-I", "-S", str(WORKER_SOURCE), json.dumps(config)], kwargs
-
-
-def _others_can_run(path):
-    """Whether an unprivileged uid can reach and execute `path` (e.g. not under a 0700 /root)."""
-    import stat
-    path = Path(path)
-    folders_ok = all(p.stat().st_mode & stat.S_IXOTH for p in path.parents)
-    return folders_ok and bool(path.stat().st_mode & stat.S_IXOTH)
 
 
 def _ancestors(path):
@@ -184,11 +202,10 @@ def probe(forced=None):
 
 def _tier_works(tier):
     """Start a tiny Python in the tier and check it can import NumPy."""
-    import tempfile
     with tempfile.TemporaryDirectory() as empty:
         os.chmod(empty, 0o755)
         spec = WorkerSpec(Path(empty), Path(empty))
-        argv, kwargs = command(tier, spec)
+        argv, kwargs = command(tier, spec, uid=NOBODY)
         # Same sandbox, but run a check instead of the worker.
         argv = argv[:-4] + ["-I", "-S", "-c",
                             "import sys; sys.path[:0] = %r; import numpy" % _probe_site(tier)]
@@ -203,3 +220,146 @@ def _probe_site(tier):
     if tier == "bwrap":
         return [INSIDE["site"]]
     return [str(numpy_site_entries()[0].parent)]
+
+
+# --- uids of workers (root only) -------------------------------------------
+
+class UidLease:
+    """A uid no other worker on this machine uses until `release`.
+
+    `uid` is None when the grader is not root (the worker runs as the
+    grader's own uid) and `exclusive` is False when every uid of the range
+    was taken (the worker then runs as nobody, shared, and nothing is
+    killed by uid).
+    """
+
+    def __init__(self, uid=None, lock_fd=None):
+        self.uid, self.lock_fd = uid, lock_fd
+
+    @property
+    def exclusive(self):
+        return self.lock_fd is not None
+
+    def reap(self):
+        """Kill every process of this uid and delete what it left in SHARED_TMP."""
+        if not self.exclusive:
+            return
+        kill_uid(self.uid)
+        sweep_uid(self.uid)
+
+    def release(self):
+        self.reap()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # closing drops the flock
+            self.lock_fd = None
+
+
+def sandbox_uids():
+    """SANDBOX_UIDS, or the range AUTOGRADER_SANDBOX_UIDS=first:count names."""
+    text = os.environ.get("AUTOGRADER_SANDBOX_UIDS", "")
+    try:
+        first, count = (int(n) for n in text.split(":"))
+    except ValueError:
+        return SANDBOX_UIDS
+    if first < 1000 or count < 1:
+        return SANDBOX_UIDS
+    return range(first, first + count)
+
+
+def lease_uid():
+    """A fresh uid for one worker: locked with flock in LEASE_DIR (root only)."""
+    if os.geteuid() != 0:
+        return UidLease()
+    folder = _lease_dir()
+    if folder is None:
+        return UidLease(NOBODY)
+    for uid in sandbox_uids():
+        try:
+            fd = os.open(os.path.join(folder, str(uid)),
+                         os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        lease = UidLease(uid, fd)
+        if processes_of(uid):  # whatever a crashed grader left under this uid
+            lease.reap()
+        return lease
+    return UidLease(NOBODY)
+
+
+def _lease_dir():
+    """LEASE_DIR (or a folder in the temp dir), created 0700 and owned by root; None if unsafe."""
+    for folder in (LEASE_DIR, os.path.join(tempfile.gettempdir(), "autograder-uids")):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        info = os.lstat(folder)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and not info.st_mode & 0o077:
+            return folder
+    return None
+
+
+def kill_uid(uid, attempts=5):
+    """SIGKILL every process whose real uid is `uid` (root only).
+
+    A child switches to `uid` and calls kill(-1): the kernel signals every
+    process of that uid in one sweep, so a fork storm cannot outrun it.
+    """
+    for _ in range(attempts):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            except BaseException:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        if not processes_of(uid):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def processes_of(uid):
+    """Pids of the live (not zombie) processes whose real uid is `uid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if int(status.get("Uid", "-1").split()[0]) == uid and not status.get("State", "").strip().startswith("Z"):
+            found.append(int(entry))
+    return found
+
+
+def sweep_uid(uid, folders=SHARED_TMP):
+    """Delete the entries of `folders` owned by `uid` (never following links)."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass

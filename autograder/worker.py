@@ -21,7 +21,6 @@ import re
 import struct
 import sys
 import time
-import traceback
 
 # Size caps on what one side will read from the other.
 MAX_HEADER_BYTES = 1 << 20
@@ -219,14 +218,28 @@ class Worker:
             except BaseException as error:
                 raise StudentError("exception", student_traceback(error)) from None
             seconds = time.perf_counter() - start
+        left = left_running()
+        if left:
+            # A thread or a child could change caches or answers behind the
+            # grader's back: fail the call and end this process (the grader
+            # kills what it started and starts a fresh one).
+            plural = {"thread": "threads", "process": "child processes"}[left]
+            raise StudentError(left, f"{header['function']} left a {left} running after it returned "
+                                     f"({plural} are not allowed; the process running your code was restarted)",
+                               fatal=True)
         keep, discard = set(header.get("keep", [])), set(header.get("discard", []))
         if (keep or discard) and isinstance(result, tuple):
             result = tuple(None if i in discard else self.hold(v) if i in keep else v
                            for i, v in enumerate(result))
         out_blobs = []
+        try:
+            described = describe(result, out_blobs, self.to_plain)
+        except Exception as error:  # e.g. a list that contains itself
+            raise StudentError("result", f"{header['function']} returned something the grader cannot read "
+                                         f"({type(error).__name__})") from None
         response = {
             "ok": True,
-            "result": describe(result, out_blobs, self.to_plain),
+            "result": described,
             "mutated": mutated(snapshots, args, kwargs, self.to_plain) if watch else [],
             "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5],
             "seconds": seconds,
@@ -247,19 +260,43 @@ class Handle(int):
 
 
 class StudentError(Exception):
-    def __init__(self, kind, message):
+    """Student code failed; `fatal` ends the worker once the grader has the answer."""
+
+    def __init__(self, kind, message, fatal=False):
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.fatal = kind, fatal
+
+
+def left_running():
+    """"thread" or "process" if student code left one running, else "".
+
+    The worker is its children's subreaper (see stay_contained), so a child
+    that double-forked into a new session still shows up here.
+    """
+    if len(sys._current_frames()) > 1:
+        return "thread"
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return ""
+        if pid == 0:
+            return "process"
 
 
 def student_traceback(error):
     """`Type: message (file.py:line in function)` for the innermost student frame."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not f.filename.endswith("worker.py")]
+    # Walk the traceback by hand: the traceback module would spend seconds
+    # on a million-deep recursion before keeping its innermost frame.
+    last, tb = None, error.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.endswith("worker.py"):
+            last = tb
+        tb = tb.tb_next
     where = ""
-    if frames:
-        last = frames[-1]
-        where = f" ({os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+    if last is not None:
+        code = last.tb_frame.f_code
+        where = f" ({os.path.basename(code.co_filename)}:{last.tb_lineno} in {code.co_name})"
     message = str(error)[:500]
     return f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
 
@@ -358,6 +395,10 @@ def serve(worker, requests, responses):
                 response, out_blobs = {"ok": False, "kind": "protocol", "error": f"unknown op {op!r}"}, []
         except StudentError as error:
             response, out_blobs = {"ok": False, "kind": error.kind, "error": str(error)}, []
+            if error.fatal:
+                response["restart"] = True
+                send_frame(responses, response, out_blobs)
+                os._exit(0)
         send_frame(responses, response, out_blobs)
 
 
@@ -396,6 +437,49 @@ def apply_limits(limits):
             pass  # a limit already lower than ours stays
 
 
+def drop_privileges(uid):
+    """Become `uid` with no supplementary groups (the limits tier, started as root).
+
+    The interpreter may live where `uid` cannot reach (a 0700 /root): import
+    path entries it could not read are replaced by directories opened now,
+    so that later imports of the standard library still work.
+    """
+    for i, entry in enumerate(sys.path):
+        if os.path.isdir(entry) and not _others_can_reach(entry):
+            sys.path[i] = f"/proc/self/fd/{os.open(entry, os.O_RDONLY | os.O_DIRECTORY)}"
+    sys.path_importer_cache.clear()
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.getgroups():
+        raise SystemExit("worker: could not drop privileges")
+
+
+def _others_can_reach(path):
+    import stat
+    path = os.path.realpath(path)
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+def stay_contained():
+    """No privileges gained through exec (setuid programs), death with the grader,
+    and orphaned descendants reparented to this process (so `left_running` sees them)."""
+    import ctypes
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(38, 1, 0, 0, 0)                        # PR_SET_NO_NEW_PRIVS
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)       # PR_SET_PDEATHSIG
+        libc.prctl(36, 1, 0, 0, 0)                        # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv):
     """worker.py CONFIG_JSON: {"submission", "stubs", "site", "limits", "allowed_imports"}."""
     config = json.loads(argv[1])
@@ -410,6 +494,9 @@ def main(argv):
     sys.path[:0] = [config["submission"], config["stubs"], *config.get("site", [])]
     import numpy  # noqa: F401  (imported before the limits: BLAS reserves memory at start)
     apply_limits(config.get("limits", {}))
+    if config.get("uid") is not None:
+        drop_privileges(config["uid"])
+    stay_contained()
     if config.get("allowed_imports") is not None:
         sys.meta_path.insert(0, ImportGuard(config["allowed_imports"]))
     os.chdir(config["submission"])
