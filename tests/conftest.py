@@ -143,7 +143,7 @@ def write_zip(folder, path):
 # ---------------------------------------------------------------- the examples batch
 
 EXAMPLE_NAMES = ("reference_solution", "blank_release", "reference_notebook", "reference_zip",
-                 "missing_gru")
+                 "missing_gru", "unreadable")
 # Wrong submissions from the corpus whose failures hypothesis shrinks: they
 # join the examples batch so that grading it twice shows grading is repeatable.
 SHRINKING_CASES = ("lstm_step_backward_missing_dh_to_dc", "gru_reset_after_matmul",
@@ -178,12 +178,14 @@ def shrinking_submissions(workdir, count=2):
 
 def example_submissions(workdir):
     """The examples batch: the bundled examples; the reference as a notebook, as a zip and without
-    gru.py; and a couple of wrong submissions (for repeatability)."""
+    gru.py; a corrupt zip; and a couple of wrong submissions (for repeatability)."""
     workdir = Path(workdir)
+    (workdir / "unreadable.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
     return [REFERENCE_SOLUTION, BLANK_RELEASE,
             write_notebook(REFERENCE_SOLUTION, workdir / "reference_notebook.ipynb"),
             write_zip(REFERENCE_SOLUTION, workdir / "reference_zip.zip"),
             copy_folder(REFERENCE_SOLUTION, workdir / "missing_gru", without=("gru.py",)),
+            workdir / "unreadable.zip",
             *shrinking_submissions(workdir)]
 
 

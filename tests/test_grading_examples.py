@@ -99,6 +99,14 @@ def test_missing_file_costs_exactly_its_part(examples_batch):
             assert test["status"] == "passed", test
 
 
+def test_unreadable_submission_is_graded_zero_with_the_reason(examples_batch):
+    """Is a corrupt zip graded (0 points, every test saying why), not a grader failure?"""
+    report = examples_batch.report("unreadable")
+    assert report["score"] == 0 and report["max_score"] == pytest.approx(100)
+    assert "zip" in report["error"]
+    assert all(t["status"] == "failed" and report["error"] in t["output"] for t in report["tests"])
+
+
 def test_notebook_drops_magics_and_shell_lines(grading, tmp_path):
     """Does the test notebook hold the magics and `!pip` lines that the grader must drop?"""
     notebook = json.loads(grading.write_notebook(grading.REFERENCE_SOLUTION, tmp_path / "n.ipynb").read_text())
