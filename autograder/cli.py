@@ -82,6 +82,7 @@ def grade_command(args):
     except (RuntimeError, ValueError) as error:
         raise UsageError(str(error)) from None
     print(f"autograder: sandbox: {tier} ({sandbox.TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
+    warn_if_exposed(tier)
     progress = Progress(len(args.paths))
     outcomes = batch.grade_batch(args.paths, out_dir, rubric=rubric, tier=tier, jobs=args.jobs,
                                  gpu=args.gpu, progress=progress.update)
@@ -97,6 +98,24 @@ def grade_command(args):
     return EXIT_GRADER_FAILED if failures else EXIT_OK
 
 
+def warn_if_exposed(tier):
+    """One line when submissions at this tier can read the hidden reference (docs/security.md)."""
+    from . import runner
+    same_user = os.geteuid() != 0  # the worker then runs as this user
+    if tier != "bwrap" and (same_user or any(sandbox_can_read(p) for p in runner.REFERENCE_DIR.glob("*.py"))):
+        print(f"autograder: warning: at the {tier} tier a submission can read {runner.REFERENCE_DIR}; "
+              f"grade untrusted code with bubblewrap (see docs/security.md)", file=sys.stderr)
+
+
+def sandbox_can_read(path):
+    """Whether a user with no relation to the file's owner may read `path`."""
+    import stat
+    path = Path(path).resolve()
+    if not path.stat().st_mode & stat.S_IROTH:
+        return False
+    return all(folder.stat().st_mode & stat.S_IXOTH for folder in path.parents)
+
+
 def check_out_dir(out):
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
@@ -107,6 +126,9 @@ def check_out_dir(out):
         raise UsageError(f"--out {out}: cannot create ({error.strerror})") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out}: not writable")
+    if out_dir.stat().st_mode & 0o002:
+        raise UsageError(f"--out {out}: writable by every user, so sandboxed code could tamper with "
+                         f"the reports; use a folder of your own")
     return out_dir
 
 
@@ -146,6 +168,8 @@ class Progress:
     def update(self, outcome, seconds):
         if outcome.report is not None:
             line = f"{outcome.name}: {outcome.report['score']:g} / {outcome.report['max_score']:g} ({seconds:.1f} s)"
+            if outcome.report.get("error"):  # unreadable: say why on the same line
+                line += " - " + " ".join(str(outcome.report["error"]).split())
         else:
             line = f"{outcome.name}: grader failure"
         if self.bar:

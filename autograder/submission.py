@@ -26,6 +26,8 @@ class SubmissionError(Exception):
 def name_of(path):
     """The report name: the file or folder name without its extension."""
     path = Path(path)
+    if path.name in ("", ".", ".."):  # "." or "../": name it after the folder it means
+        path = path.resolve()
     return path.name if path.is_dir() else path.stem
 
 
@@ -35,29 +37,48 @@ def prepare(path, dest):
     Returns the list of module names found. Raises SubmissionError.
     """
     path, dest = Path(path), Path(dest)
-    if not path.exists():
-        raise SubmissionError(f"{path}: no such file or folder")
-    if path.is_dir():
-        found = _from_folder(path, dest)
-    elif path.suffix == ".ipynb":
-        found = _from_notebook_bytes(_read_limited(path), path.name, dest)
-    elif path.suffix == ".zip":
-        found = _from_zip(path, dest)
-    elif path.suffix == ".py" and path.stem in MODULES:
-        found = _from_files({path.name: _read_limited(path)}, dest)
-    else:
-        raise SubmissionError(f"{path}: not a submission (expected a folder, a .ipynb notebook or a .zip)")
+    try:
+        if not path.exists():
+            raise SubmissionError(f"{path}: no such file or folder")
+        if path.is_dir():
+            found = _from_folder(path, dest)
+        elif path.suffix == ".ipynb":
+            found = _from_notebook_bytes(_read_limited(path), path.name, dest)
+        elif path.suffix == ".zip":
+            _check_regular(path, MAX_ZIP_TOTAL_BYTES)
+            found = _from_zip(path, dest)
+        elif path.suffix == ".py" and path.stem in MODULES:
+            found = _from_files({path.name: _read_limited(path)}, dest)
+        else:
+            raise SubmissionError(f"{path}: not a submission (expected a folder, a .ipynb notebook or a .zip)")
+    except OSError as error:  # e.g. a folder it may not list
+        raise SubmissionError(f"{path}: cannot read ({error.strerror or error})") from None
     dest.chmod(0o755)
     return found
 
 
-def _read_limited(path):
+def _check_regular(path, limit):
+    """Refuse what is not a plain file (a fifo would block the read forever) or is too large."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise SubmissionError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
-        return path.read_bytes()
+        info = path.stat()
     except OSError as error:
         raise SubmissionError(f"{path}: cannot read ({error.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError(f"{path}: not a regular file")
+    if info.st_size > limit:
+        raise SubmissionError(f"{path}: larger than {limit >> 20} MiB")
+
+
+def _read_limited(path):
+    _check_regular(path, MAX_FILE_BYTES)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise SubmissionError(f"{path}: cannot read ({error.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:  # it grew since the check
+        raise SubmissionError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
+    return data
 
 
 def _from_folder(folder, dest):
@@ -71,6 +92,8 @@ def _from_folder(folder, dest):
     if not files:
         notebooks = sorted(folder.glob("*.ipynb"))
         if len(notebooks) == 1:
+            if notebooks[0].is_symlink():
+                raise SubmissionError(f"{notebooks[0]}: symbolic links are not accepted")
             return _from_notebook_bytes(_read_limited(notebooks[0]), notebooks[0].name, dest)
         if len(notebooks) > 1:
             raise SubmissionError(f"{folder}: holds {len(notebooks)} notebooks and no module files; "
