@@ -33,7 +33,10 @@ def sigmoid(z):
     ### BEGIN SOLUTION
     xp = array_module(z)
     e = xp.exp(-xp.abs(z))  # in (0, 1]: no overflow for any finite z
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    # σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0. As 0 ≤ e ≤ 1, the
+    # numerator max(e, sign(z)) is 1 or e accordingly, in one cheap pass
+    # (xp.where(z >= 0, 1 / (1 + e), e / (1 + e)) costs several).
+    return xp.maximum(e, xp.sign(z)) / (1 + e)
     ### END SOLUTION
 
 

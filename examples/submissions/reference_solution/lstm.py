@@ -43,58 +43,64 @@ def hidden_state(O, c):
 
 
 # The passes below work on all four gates at once: the gate weights are
-# stacked side by side, W_x (D, 4H) and W_h (H, 4H), in the order of GATES,
-# so each step costs one matmul instead of eight.
+# stacked side by side, W_x (D, 4H) and W_h (H, 4H), so each step costs one
+# matmul instead of eight. The three σ gates come first, so that one sigmoid
+# call covers them, then the input node: the order of STACKED.
+STACKED = ("f", "i", "o", "c")
+
 
 def _stacked_weights(params):
-    """(W_x (D, 4H), W_h (H, 4H), b (4H,)) with the gates in the order of GATES."""
+    """(W_x (D, 4H), W_h (H, 4H), b (4H,)) with the gates in the order of STACKED."""
     xp = array_module(params["W_xf"])
-    W_x = xp.concatenate([params["W_x" + g] for g in GATES], axis=1)
-    W_h = xp.concatenate([params["W_h" + g] for g in GATES], axis=1)
-    b = xp.concatenate([params["b_" + g] for g in GATES])
+    W_x = xp.concatenate([params["W_x" + g] for g in STACKED], axis=1)
+    W_h = xp.concatenate([params["W_h" + g] for g in STACKED], axis=1)
+    b = xp.concatenate([params["b_" + g] for g in STACKED])
     return W_x, W_h, b
 
 
-def _split_gates(A):
-    """Split (..., 4H) into four (..., H) blocks in the order of GATES."""
-    H = A.shape[-1] // 4
-    return A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+def _split(A, parts):
+    """Split the last axis of A into `parts` equal blocks."""
+    size = A.shape[-1] // parts
+    return [A[..., k * size:(k + 1) * size] for k in range(parts)]
 
 
 class CellCache(NamedTuple):
     h_prev: object   # (N, H)
     c_prev: object   # (N, H)
-    F: object        # (N, H) the four gate activations
-    I: object
-    C_tilde: object
-    O: object
+    S: object        # (N, 3H) the σ gates side by side: F, I, O
+    C_tilde: object  # (N, H)
     tanh_c: object   # (N, H) tanh of the new cell state
 
 
 def _cell_forward(A_x, h_prev, c_prev, W_h):
     """One step given A_x = x W_x + b (N, 4H). Returns (h, c, CellCache)."""
     xp = array_module(A_x)
-    A = A_x + h_prev @ W_h
-    a_f, a_i, a_c, a_o = _split_gates(A)
-    F, I, O = sigmoid(a_f), sigmoid(a_i), sigmoid(a_o)
-    C_tilde = xp.tanh(a_c)
+    H = h_prev.shape[1]
+    A = h_prev @ W_h
+    A += A_x  # in place: one (N, 4H) array fewer per step
+    S = sigmoid(A[:, :3 * H])
+    F, I, O = _split(S, 3)
+    C_tilde = xp.tanh(A[:, 3 * H:])
     c = F * c_prev + I * C_tilde
     tanh_c = xp.tanh(c)
-    h = O * tanh_c
-    return h, c, CellCache(h_prev, c_prev, F, I, C_tilde, O, tanh_c)
+    return O * tanh_c, c, CellCache(h_prev, c_prev, S, C_tilde, tanh_c)
 
 
-def _cell_backward(dh, dc, cell, W_h, dA):
+def _cell_backward(dh, dc, cell, W_h_T, dA):
     """Backward through one step. Writes the gate pre-activation gradient into
     dA (N, 4H) and returns (dh_prev, dc_prev), both (N, H)."""
-    dO = dh * cell.tanh_c
-    dc = dc + dh * cell.O * (1 - cell.tanh_c * cell.tanh_c)
-    da_f, da_i, da_c, da_o = _split_gates(dA)
-    da_f[...] = dc * cell.c_prev * cell.F * (1 - cell.F)
-    da_i[...] = dc * cell.C_tilde * cell.I * (1 - cell.I)
-    da_c[...] = dc * cell.I * (1 - cell.C_tilde * cell.C_tilde)
-    da_o[...] = dO * cell.O * (1 - cell.O)
-    return dA @ W_h.T, dc * cell.F
+    xp = array_module(dh)
+    H = dh.shape[1]
+    F, I, O = _split(cell.S, 3)
+    dc = dc + dh * O * (1 - cell.tanh_c * cell.tanh_c)
+    dF, dI, dO, da_c = _split(dA, 4)
+    # The gradients at F, I and O side by side, then all through σ' = S(1 − S).
+    xp.multiply(dc, cell.c_prev, out=dF)
+    xp.multiply(dc, cell.C_tilde, out=dI)
+    xp.multiply(dh, cell.tanh_c, out=dO)
+    dA[:, :3 * H] *= cell.S * (1 - cell.S)
+    xp.multiply(dc * I, 1 - cell.C_tilde * cell.C_tilde, out=da_c)
+    return dA @ W_h_T, dc * F
 
 
 def _grads_from(dA_flat, inputs_flat, h_prev_flat):
@@ -103,12 +109,14 @@ def _grads_from(dA_flat, inputs_flat, h_prev_flat):
     dA_flat (M, 4H), inputs_flat (M, D), h_prev_flat (M, H), M rows of
     (batch, step) pairs. Returns the params-shaped dict of gradients.
     """
-    dW_x = inputs_flat.T @ dA_flat
-    dW_h = h_prev_flat.T @ dA_flat
-    db = dA_flat.sum(axis=0)
+    xp = array_module(dA_flat)
+    D = inputs_flat.shape[1]
+    # One matmul for W_x and W_h: [inputs | h_prev]ᵀ dA is (D + H, 4H).
+    dW = xp.concatenate([inputs_flat, h_prev_flat], axis=1).T @ dA_flat
+    dW_x, dW_h, db = (dict(zip(STACKED, _split(a, 4))) for a in (dW[:D], dW[D:], dA_flat.sum(axis=0)))
     grads = {}
-    for g, W_x_g, W_h_g, b_g in zip(GATES, _split_gates(dW_x), _split_gates(dW_h), _split_gates(db)):
-        grads["W_x" + g], grads["W_h" + g], grads["b_" + g] = W_x_g, W_h_g, b_g
+    for g in GATES:  # in the params' key order
+        grads["W_x" + g], grads["W_h" + g], grads["b_" + g] = dW_x[g], dW_h[g], db[g]
     return grads
 
 
@@ -157,7 +165,7 @@ def lstm_step_backward(dh, dc, cache):
     W_x, W_h, _ = _stacked_weights(params)
     xp = array_module(dh)
     dA = xp.empty(dh.shape[:1] + (4 * dh.shape[1],), dtype=dh.dtype)
-    dh_prev, dc_prev = _cell_backward(dh, dc, cell, W_h, dA)
+    dh_prev, dc_prev = _cell_backward(dh, dc, cell, W_h.T, dA)
     return dA @ W_x.T, dh_prev, dc_prev, _grads_from(dA, x, cell.h_prev)
 
 
@@ -170,7 +178,8 @@ def lstm_forward(X, h0, c0, params):
     xp = array_module(X)
     N, T, _ = X.shape
     W_x, W_h, b = _stacked_weights(params)
-    A_x = X @ W_x + b  # every step's input projection in one matmul
+    # Every step's input projection in one matmul over all N·T rows.
+    A_x = (X.reshape(N * T, -1) @ W_x + b).reshape(N, T, -1)
     H = xp.empty((N, T, h0.shape[1]), dtype=X.dtype)
     h, c, cells = h0, c0, []
     for t in range(T):
@@ -192,13 +201,15 @@ def lstm_backward(dH, cache):
     xp = array_module(dH)
     N, T, D = X.shape
     W_x, W_h, _ = _stacked_weights(params)
+    W_h_T = xp.ascontiguousarray(W_h.T)  # read once per step: worth a copy
     dA = xp.empty((N, T, W_h.shape[1]), dtype=dH.dtype)
     dh, dc = xp.zeros_like(dH[:, 0]), xp.zeros_like(dH[:, 0])
     for t in reversed(range(T)):
-        dh, dc = _cell_backward(dH[:, t] + dh, dc, cells[t], W_h, dA[:, t])
+        dh, dc = _cell_backward(dH[:, t] + dh, dc, cells[t], W_h_T, dA[:, t])
     H_prev = xp.stack([cell.h_prev for cell in cells], axis=1)
-    grads = _grads_from(dA.reshape(N * T, -1), X.reshape(N * T, D), H_prev.reshape(N * T, -1))
-    return dA @ W_x.T, dh, dc, grads
+    dA_flat = dA.reshape(N * T, -1)
+    grads = _grads_from(dA_flat, X.reshape(N * T, D), H_prev.reshape(N * T, -1))
+    return (dA_flat @ W_x.T).reshape(N, T, D), dh, dc, grads
 
 
 def bilstm_forward(X, params_fwd, params_bwd):
