@@ -1,6 +1,6 @@
 """Time the reference LSTM and GRU, forward + backward, beside PyTorch CPU.
 
-    python -m autograder.benchmarks.reference_vs_torch [--repeats 7] [--threads 1]
+    python -m autograder.benchmarks.reference_vs_torch [--repeats 7] [--threads 1] [--reference DIR]
 
 Prints one table (model, dtype, reference ms, torch ms, reference/torch);
 asserts nothing. Both sides run in this process on the same data with the
@@ -41,9 +41,15 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per side and case (default 7)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads, both sides (default 1)")
+    parser.add_argument("--reference", type=Path, default=REFERENCE_DIR, metavar="DIR",
+                        help="folder holding the reference's lstm.py and gru.py (default: reference/); "
+                             "another copy of it times a change before and after")
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1:
         parser.error("--repeats and --threads must be at least 1")
+    if not (args.reference / "lstm.py").is_file() or not (args.reference / "gru.py").is_file():
+        parser.error(f"--reference {args.reference}: no lstm.py and gru.py there")
+    args.reference = args.reference.resolve()
     return args
 
 
@@ -57,28 +63,28 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     env = benchmark_environment(args.threads)
     if env != dict(os.environ):
-        if "numpy" in sys.modules or "torch" in sys.modules:
+        if any(sys.modules.get(name) is not None for name in ("numpy", "torch")):
             # BLAS read its settings when it loaded: measure in a fresh process.
-            command = [sys.executable, "-m", MODULE, "--repeats", str(args.repeats), "--threads", str(args.threads)]
+            command = [sys.executable, "-m", MODULE, "--repeats", str(args.repeats), "--threads", str(args.threads),
+                       "--reference", str(args.reference)]
             return subprocess.call(command, env=env, cwd=ROOT)
         os.environ.clear()
         os.environ.update(env)
-    run(args.repeats, args.threads)
+    run(args.repeats, args.threads, args.reference)
     return 0
 
 
 # ------------------------------------------------------------------ the cases
 
 
-def load_reference():
-    """The reference's lstm and gru modules (reference/ goes on sys.path)."""
-    if str(REFERENCE_DIR) not in sys.path:
-        sys.path.insert(0, str(REFERENCE_DIR))
+def load_reference(folder):
+    """The lstm and gru modules of the reference in `folder` (put first on sys.path)."""
+    sys.path.insert(0, str(folder))
     import gru
     import lstm
     for module in (lstm, gru):
-        if Path(module.__file__).resolve().parent != REFERENCE_DIR:
-            raise RuntimeError(f"`{module.__name__}` resolves to {module.__file__}, not the reference")
+        if Path(module.__file__).resolve().parent != folder:
+            raise RuntimeError(f"`{module.__name__}` resolves to {module.__file__}, not to {folder}")
     return lstm, gru
 
 
@@ -190,15 +196,15 @@ def openblas_description():
     return None
 
 
-def run(repeats, threads):
+def run(repeats, threads, reference):
     import numpy as np
     try:
         import torch
     except ImportError:
         torch = None
-    lstm, gru = load_reference()
+    lstm, gru = load_reference(reference)
 
-    print(f"reference vs PyTorch CPU, forward + backward: N={N}, T={T}, D={D}, H={H}; "
+    print(f"reference ({reference}) vs PyTorch CPU, forward + backward: N={N}, T={T}, D={D}, H={H}; "
           f"median of {repeats} runs each, interleaved")
     print(f"numpy {np.__version__} ({openblas_description() or 'BLAS unknown'}); threads per side: {threads}")
     if torch is None:
@@ -223,13 +229,13 @@ def run(repeats, threads):
 
 
 def print_table(rows):
-    print(f"{'model':<6} {'dtype':<8} {'reference ms':>12} {'torch ms':>9} {'reference/torch':>15}")
+    print(f"{'model':<6} {'dtype':<8} {'reference ms':>12} {'torch ms':>9} {'reference/torch':>16}")
     for model, dtype, reference_ms, *torch_ms in rows:
         if torch_ms:
             ratio = reference_ms / torch_ms[0]
-            print(f"{model:<6} {dtype:<8} {reference_ms:12.1f} {torch_ms[0]:9.1f} {ratio:15.2f}")
+            print(f"{model:<6} {dtype:<8} {reference_ms:12.1f} {torch_ms[0]:9.1f} {ratio:16.2f}")
         else:
-            print(f"{model:<6} {dtype:<8} {reference_ms:12.1f} {'-':>9} {'-':>15}")
+            print(f"{model:<6} {dtype:<8} {reference_ms:12.1f} {'-':>9} {'-':>16}")
     print(f"(target: reference/torch <= {TARGET_RATIO}; printed, not asserted)")
 
 
