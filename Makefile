@@ -9,7 +9,7 @@ comma := ,
 SUBMISSIONS ?= examples/submissions/*
 OUT ?= reports
 
-.PHONY: venv test grade release check bench clean
+.PHONY: venv test grade release check bench clean nbgrader-demo gradescope
 
 venv: $(STAMP)
 
@@ -33,6 +33,17 @@ check: venv
 
 bench: venv
 	$(PY) -m autograder bench
+
+# nbgrader end to end (generate_assignment, autograde, generate_feedback, export)
+# on alice, bob and carol in build/nbgrader-demo; prints the exported grades.
+NB_EXTRAS := $(if $(findstring nbgrader,$(EXTRAS)),$(EXTRAS),$(EXTRAS),nbgrader)
+nbgrader-demo:
+	$(MAKE) --no-print-directory venv EXTRAS=$(NB_EXTRAS)
+	$(PY) -m autograder.integrations.nbgrader demo --work build/nbgrader-demo
+
+# The Gradescope autograder zip: build/gradescope/autograder.zip.
+gradescope: venv
+	$(PY) -m autograder.integrations.gradescope build
 
 clean:
 	rm -rf $(VENV) $(OUT) .hypothesis .pytest_cache

@@ -1,7 +1,9 @@
 """Command line: `python -m autograder grade PATH... --out DIR [--jobs N] [--gpu]`.
 
 Exit status (the contract's): 0 when every submission was graded, whatever
-the scores; 2 for a usage error; 1 when the grader itself failed.
+the scores; 2 for a usage error; 1 when the grader itself failed, or, with
+`--fail-under SCORE`, when a submission scored below SCORE.
+`check [PATH]` runs the public tests: 0 when they all pass, 1 otherwise.
 """
 import argparse
 import json
@@ -34,6 +36,10 @@ def build_parser():
     grade.add_argument("--rubric", metavar="FILE", help="rubric file (default: the bundled rubric.toml)")
     grade.add_argument("--sandbox", choices=("bwrap", "limits"),
                        help="force an isolation tier (default: the strongest that works)")
+    grade.add_argument("--fail-under", type=score_value, metavar="SCORE",
+                       help="exit 1 when a submission scores below SCORE points (for CI)")
+    grade.add_argument("--format", choices=("json", "junit"), default="json",
+                       help="junit: also write DIR/junit.xml for CI test tabs (the JSON reports are always written)")
 
     table = commands.add_parser("table", help="print the score table of a reports folder")
     table.add_argument("out", metavar="DIR")
@@ -44,7 +50,24 @@ def build_parser():
     bench = commands.add_parser("bench", help="print the benchmarks (timings, never asserted)")
     bench.add_argument("which", nargs="?", choices=("all", "reference", "grading"), default="all",
                        help="reference: reference vs PyTorch; grading: grading throughput")
+
+    check = commands.add_parser("check", help="run the public tests on your work, quickly (for students)")
+    check.add_argument("path", nargs="?", default=".", metavar="PATH",
+                       help="your folder, notebook or zip (default: the current folder)")
+    check.add_argument("--out", metavar="DIR", help="also write the JSON report there")
+    check.add_argument("--sandbox", choices=("bwrap", "limits"),
+                       help="force an isolation tier (default: the strongest that works)")
     return parser
+
+
+def score_value(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a score, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a score of at least 0, got {text!r}")
+    return value
 
 
 def positive_int(text):
@@ -95,7 +118,14 @@ def grade_command(args):
                  for r in reports if r.get("grader_errors")]
     for failure in failures:
         print(f"autograder: error: {failure}", file=sys.stderr)
-    return EXIT_GRADER_FAILED if failures else EXIT_OK
+    if args.format == "junit":
+        from .integrations.junit import junit_xml
+        report.write_atomic(out_dir / "junit.xml", junit_xml(reports))
+    below = [r for r in reports if args.fail_under is not None and r["score"] < args.fail_under]
+    for r in below:
+        print(f"autograder: {r['submission']} scored {r['score']:g}, under --fail-under {args.fail_under:g}",
+              file=sys.stderr)
+    return EXIT_GRADER_FAILED if failures or below else EXIT_OK
 
 
 def warn_if_exposed(tier):
@@ -217,5 +247,39 @@ def bench_command(args):
     return status
 
 
+def check_command(args):
+    """The public tests on a student's working copy: the grader's feedback, exit 0 when all pass."""
+    import tempfile
+    from . import feedback, report, runner, sandbox
+    from .submission import SubmissionError, name_of, prepare
+
+    if not Path(args.path).exists():
+        raise UsageError(f"no such file or folder: {args.path}")
+    out_dir = check_out_dir(args.out) if args.out else None
+    rubric = load_rubric(None)
+    try:
+        tier = sandbox.probe(args.sandbox)
+    except (RuntimeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    name = name_of(Path(args.path).resolve())
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
+        Path(scratch).chmod(0o711)  # the sandboxed worker may reach its folder, not list others
+        folder = Path(scratch) / "submission"
+        folder.mkdir(mode=0o755)
+        try:
+            prepare(args.path, folder)
+        except SubmissionError as error:
+            raise UsageError(str(error)) from None
+        result = runner.grade(folder, name, rubric, tier=tier, scratch_dir=Path(scratch),
+                              select=lambda entry: entry.public)
+    if out_dir:
+        report.write_json(out_dir / f"{name}.json", result)
+    print(feedback.report_text(result))
+    passed = all(t["status"] == "passed" for t in result["tests"])
+    print("All public tests passed. The grader tests much more: other sizes, dtypes, gradients and rules."
+          if passed else "Some public tests failed: see the messages above.")
+    return EXIT_OK if passed else EXIT_GRADER_FAILED
+
+
 COMMANDS = {"grade": grade_command, "table": table_command, "release": release_command,
-            "bench": bench_command}
+            "bench": bench_command, "check": check_command}

@@ -1,0 +1,9 @@
+"""Where instructors already grade: nbgrader, Gradescope, CI (JUnit XML) and the
+students' own check.
+
+    notebook.py                 the Module 6 notebook, generated from reference/
+    nbgrader.py                 grade cells' scores, gradebook, the end-to-end demo
+    nbgrader_preprocessors.py   nbgrader's release stubs = assignments/' stubs
+    gradescope.py               the autograder zip and its run_autograder
+    junit.py                    reports -> JUnit XML for CI test tabs
+"""
