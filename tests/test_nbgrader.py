@@ -131,7 +131,7 @@ def pipeline(tmp_path_factory):
     from autograder.integrations import nbgrader as integration
     work = tmp_path_factory.mktemp("nbgrader")
     submissions = [ROOT / "examples" / "submissions" / n for n in ("alice.zip", "bob.ipynb", "carol")]
-    return integration.run_pipeline(submissions, work, jobs=2, edit=tamper)
+    return integration.run_pipeline(submissions, work, edit=tamper)
 
 
 @needs_nbgrader

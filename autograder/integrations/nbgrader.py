@@ -123,17 +123,27 @@ def hermetic_env(work):
     return env
 
 
-def nbgrader(course, env, log, *args):
-    """Run one nbgrader command in `course`; raise with its output if it fails."""
-    command = [sys.executable, "-m", "nbgrader", *args]
-    with open(log, "a") as stream:
-        stream.write(f"\n$ nbgrader {' '.join(args)}\n")
-        stream.flush()
-        done = subprocess.run(command, cwd=course, env=env, stdout=stream, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, timeout=NBGRADER_TIMEOUT_S)
-    if done.returncode != 0:
-        tail = Path(log).read_text()[-3000:]
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit status {done.returncode}):\n{tail}")
+class Job:
+    """A command running in the background, its output going to a log file."""
+
+    def __init__(self, title, command, log, **options):
+        self.title, self.log, self.started = title, Path(log), time.monotonic()
+        with open(self.log, "w") as stream:
+            self.process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, **options)
+        print(f"$ {title}", flush=True)
+
+    def wait(self, timeout=NBGRADER_TIMEOUT_S):
+        """Wait for it; raise with the end of its log unless it succeeded."""
+        try:
+            status = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise RuntimeError(f"{self.title}: still running after {timeout} s") from None
+        if status != 0:
+            raise RuntimeError(f"{self.title} failed (exit status {status}):\n{self.log.read_text()[-3000:]}")
+        print(f"  done: {self.title} ({time.monotonic() - self.started:.1f} s)", flush=True)
 
 
 def gradebook_parts(course):
@@ -148,13 +158,8 @@ def gradebook_parts(course):
     return scores
 
 
-def our_reports(submissions, out, jobs):
-    """Our JSON reports of the original submissions, by `python -m autograder grade`."""
-    command = [sys.executable, "-m", "autograder", "grade", *map(str, submissions), "--out", str(out),
-               "--jobs", str(jobs)]
-    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
-        raise RuntimeError(f"autograder grade failed (exit status {done.returncode}):\n{done.stderr}")
+def read_reports(out):
+    """{submission: report} from a reports folder written by `autograder grade`."""
     summary = json.loads((Path(out) / "summary.json").read_text())
     return {row["submission"]: json.loads((Path(out) / row["report"]).read_text())
             for row in summary["submissions"]}
@@ -178,45 +183,45 @@ def compare(gradebook, reports, grades_csv):
     return problems
 
 
-def timed(function, *args):
-    """function(*args), then a line saying how long it took."""
-    start = time.monotonic()
-    result = function(*args)
-    print(f"  ({time.monotonic() - start:.1f} s)", flush=True)
-    return result
-
-
-def run_pipeline(submissions, work, *, jobs=2, log=None, edit=None):
+def run_pipeline(submissions, work, *, jobs=1, edit=None):
     """generate_assignment, the submissions as students' notebooks, autograde,
-    generate_feedback, export; then our reports of the same submissions.
+    generate_feedback and export, in a scratch course folder in `work`; and,
+    beside them, our reports of the same submissions by `autograder grade`.
     edit(student, notebook) may change a student's notebook before autograde."""
+    from ..submission import name_of
     work = Path(work).resolve()
     shutil.rmtree(work, ignore_errors=True)
-    course = work / "course"
+    course, logs = work / "course", work / "logs"
     (course / "source").mkdir(parents=True)
+    logs.mkdir()
     shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    env, log = hermetic_env(work), log or work / "nbgrader.log"
-    say = lambda text: print(text, flush=True)  # noqa: E731
-    say(f"nbgrader course in {course} (log: {log})")
-    say("$ nbgrader generate_assignment module6")
-    timed(nbgrader, course, env, log, "generate_assignment", ASSIGNMENT)
+    env = hermetic_env(work)
+    print(f"nbgrader course in {course} (logs in {logs})", flush=True)
+
+    def nbgrader(*args):
+        return Job(f"nbgrader {' '.join(args)}", [sys.executable, "-m", "nbgrader", *args],
+                   logs / f"{args[0]}.log", cwd=course, env=env)
+
+    nbgrader("generate_assignment", ASSIGNMENT).wait()
     released = json.loads((course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
-    from ..submission import name_of
     for path in submissions:
         student = name_of(path)
         target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         target.parent.mkdir(parents=True)
         submitted = student_notebook(released, path)
         target.write_text(dumps(edit(student, submitted) if edit else submitted))
-        say(f"submitted {student} ({Path(path).name}) as {target.relative_to(course)}")
-    for step in (("autograde", ASSIGNMENT), ("generate_feedback", ASSIGNMENT), ("export",)):
-        say(f"$ nbgrader {' '.join(step)}")
-        timed(nbgrader, course, env, log, *step)
+        print(f"submitted {student} ({Path(path).name}) as {target.relative_to(course)}", flush=True)
+    # Our reports are independent of nbgrader's steps: they run beside them.
+    ours = Job("python -m autograder grade (the original submissions, for comparison)",
+               [sys.executable, "-m", "autograder", "grade", *map(str, submissions), "--out",
+                str(work / "reports"), "--jobs", str(jobs)], logs / "autograder.log")
+    nbgrader("autograde", ASSIGNMENT).wait()
+    feedback, export = nbgrader("generate_feedback", ASSIGNMENT), nbgrader("export")
+    for job in (feedback, export, ours):
+        job.wait()
     grades_csv = (course / "grades.csv").read_text()
-    gradebook = gradebook_parts(course)
-    say("$ python -m autograder grade (the original submissions, for comparison)")
-    reports = timed(our_reports, submissions, work / "reports", jobs)
+    gradebook, reports = gradebook_parts(course), read_reports(work / "reports")
     return PipelineResult(course, grades_csv, gradebook, reports, compare(gradebook, reports, grades_csv))
 
 
@@ -244,7 +249,7 @@ def main(argv=None):
     demo.add_argument("paths", nargs="*", metavar="PATH", help="submissions (default: alice, bob, carol)")
     demo.add_argument("--work", default=str(ROOT / "build" / "nbgrader-demo"), metavar="DIR",
                       help="scratch folder, emptied first (default: build/nbgrader-demo)")
-    demo.add_argument("--jobs", type=int, default=2)
+    demo.add_argument("--jobs", type=int, default=1, help="for the comparison's `autograder grade`")
     args = parser.parse_args(argv)
     result = run_pipeline(args.paths or DEFAULT_STUDENTS, args.work, jobs=args.jobs)
     print("\nnbgrader export (grades.csv):\n" + result.grades_csv)
