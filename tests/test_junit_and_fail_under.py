@@ -61,6 +61,22 @@ def test_junit_xml_mirrors_the_reports(junit_batch):
     assert (out / "summary.json").exists()  # the JSON reports are still written
 
 
+def test_a_junit_consumer_reads_the_same_results(junit_batch):
+    """Does junitparser (the reader of e.g. the publish-unit-test-result action) see our counts and messages?"""
+    junitparser = pytest.importorskip("junitparser", reason="junitparser is in the test extra")
+    _, out, reports = junit_batch
+    suites = {suite.name: suite for suite in junitparser.JUnitXml.fromfile(str(out / "junit.xml"))}
+    for name, report in reports.items():
+        suite = suites[name]
+        failed = [t for t in report["tests"] if t["status"] == "failed"]
+        assert (suite.tests, suite.failures, suite.errors) == (len(report["tests"]), len(failed), 0)
+        messages = {case.name: case.result[0].message for case in suite
+                    if case.result and isinstance(case.result[0], junitparser.Failure)}
+        for test in failed:
+            message = messages[f"{test['number']} {test['name']}"]
+            assert message.startswith(f"0/{test['max_score']:g} points: {test['output'].splitlines()[0]}")
+
+
 def test_fail_under_is_not_met_by_an_equal_score(tmp_path):
     """Does a submission scoring exactly SCORE pass (blank stubs: 0 points, --fail-under 0)?"""
     done = grade(EXAMPLES / "blank_release", "--out", tmp_path, "--fail-under", "0", "--jobs", "1")
