@@ -1,12 +1,14 @@
 """nbgrader: the grade cells' scores, the gradebook, and the pipeline end to end.
 
-In the notebook's kernel, `part_score(part)` (called by each read-only grade
-cell of nbgrader/source/module6/module6.ipynb) grades the code the kernel ran,
-once for all the grade cells, by running `python -m autograder grade` on it:
-student code runs in the grader's sandboxed worker, never in the grader
-itself. It prints the part's tests and returns the part's score, which
-nbgrader records as the cell's partial credit. So the gradebook holds, per
-part, the scores of our JSON report.
+In the notebook's kernel, `part_score(part, points)` (called by each
+read-only grade cell of nbgrader/source/module6/module6.ipynb) grades the code
+the kernel ran, once for all the grade cells, by running `python -m
+autograder grade` on it: student code runs in the grader's sandboxed worker,
+never in the grader itself. It prints the part's tests and returns the part's
+score, which nbgrader records as the cell's partial credit. So the gradebook
+holds, per part, the scores of our JSON report. (In autograde,
+nbgrader_preprocessors.RegradeOutsideKernel then grades the same code from
+nbgrader's process, which the student's code in the kernel cannot reach.)
 
 `run_pipeline` is `make nbgrader-demo`: a scratch copy of the course folder,
 then the real nbgrader commands (generate_assignment, autograde,
