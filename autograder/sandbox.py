@@ -24,6 +24,7 @@ the uid left in the machine's shared temporary folders.
 import fcntl
 import json
 import os
+import random
 import shutil
 import signal
 import stat
@@ -273,7 +274,9 @@ def lease_uid():
     folder = _lease_dir()
     if folder is None:
         return UidLease(NOBODY)
-    for uid in sandbox_uids():
+    uids = sandbox_uids()
+    start = random.randrange(len(uids))  # a uid just given back may still have zombies: spread out
+    for uid in list(uids[start:]) + list(uids[:start]):
         try:
             fd = os.open(os.path.join(folder, str(uid)),
                          os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
@@ -285,8 +288,11 @@ def lease_uid():
             os.close(fd)
             continue
         lease = UidLease(uid, fd)
-        if processes_of(uid):  # whatever a crashed grader left under this uid
+        if processes_of(uid, zombies=True):  # whatever a crashed grader left under this uid
             lease.reap()
+        if processes_of(uid, zombies=True):  # not reaped yet: they count against its process limit
+            os.close(fd)
+            continue
         return lease
     return UidLease(NOBODY)
 
@@ -330,8 +336,8 @@ def kill_uid(uid, attempts=5):
     return False
 
 
-def processes_of(uid):
-    """Pids of the live (not zombie) processes whose real uid is `uid`."""
+def processes_of(uid, zombies=False):
+    """Pids of the processes whose real uid is `uid` (zombies too if asked)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -341,7 +347,8 @@ def processes_of(uid):
                 status = dict(line.split(":", 1) for line in f if ":" in line)
         except OSError:
             continue
-        if int(status.get("Uid", "-1").split()[0]) == uid and not status.get("State", "").strip().startswith("Z"):
+        if int(status.get("Uid", "-1").split()[0]) == uid and (
+                zombies or not status.get("State", "").strip().startswith("Z")):
             found.append(int(entry))
     return found
 

@@ -441,18 +441,33 @@ def drop_privileges(uid):
     """Become `uid` with no supplementary groups (the limits tier, started as root).
 
     The interpreter may live where `uid` cannot reach (a 0700 /root): import
-    path entries it could not read are replaced by directories opened now,
-    so that later imports of the standard library still work.
+    path entries it could not read, and the paths of packages already
+    imported from them, are rerouted through directories opened now, so that
+    later imports of the standard library still work.
     """
+    opened = {}  # unreachable folder -> the same folder as /proc/self/fd/N
     for i, entry in enumerate(sys.path):
         if os.path.isdir(entry) and not _others_can_reach(entry):
-            sys.path[i] = f"/proc/self/fd/{os.open(entry, os.O_RDONLY | os.O_DIRECTORY)}"
+            opened[os.path.realpath(entry)] = f"/proc/self/fd/{os.open(entry, os.O_RDONLY | os.O_DIRECTORY)}"
+            sys.path[i] = opened[os.path.realpath(entry)]
+    for module in list(sys.modules.values()):
+        package_path = getattr(module, "__path__", None)
+        if opened and isinstance(package_path, list):
+            package_path[:] = [_rerouted(entry, opened) for entry in package_path]
     sys.path_importer_cache.clear()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     if os.getuid() != uid or os.getgroups():
         raise SystemExit("worker: could not drop privileges")
+
+
+def _rerouted(path, opened):
+    real = os.path.realpath(path)
+    for folder, alias in opened.items():
+        if real == folder or real.startswith(folder + os.sep):
+            return alias + real[len(folder):]
+    return path
 
 
 def _others_can_reach(path):
