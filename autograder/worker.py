@@ -202,6 +202,7 @@ class Worker:
         """Run one student function on the decoded arguments."""
         import numpy as np
         import warnings
+        threads = set(sys._current_frames())  # the device module's, if any, are not the student's
         function = self.function(header["module"], header["function"])
         args = [decode_arg(spec, blobs, self.handles, decoded) for spec in header.get("args", [])]
         kwargs = {k: decode_arg(v, blobs, self.handles, decoded) for k, v in header.get("kwargs", {}).items()}
@@ -218,7 +219,7 @@ class Worker:
             except BaseException as error:
                 raise StudentError("exception", student_traceback(error)) from None
             seconds = time.perf_counter() - start
-        left = left_running()
+        left = left_running(threads)
         if left:
             # A thread or a child could change caches or answers behind the
             # grader's back: fail the call and end this process (the grader
@@ -267,13 +268,14 @@ class StudentError(Exception):
         self.kind, self.fatal = kind, fatal
 
 
-def left_running():
+def left_running(threads_before):
     """"thread" or "process" if student code left one running, else "".
 
-    The worker is its children's subreaper (see stay_contained), so a child
-    that double-forked into a new session still shows up here.
+    threads_before: the idents of the threads that ran before the call. The
+    worker is its children's subreaper (see stay_contained), so a child that
+    double-forked into a new session still shows up here.
     """
-    if len(sys._current_frames()) > 1:
+    if set(sys._current_frames()) - threads_before:
         return "thread"
     while True:
         try:
