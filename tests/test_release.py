@@ -292,7 +292,10 @@ def test_public_tests_catch_a_modified_argument_and_a_wrong_dtype(tmp_path):
     shutil.copytree(SUBMISSIONS / "reference_solution", student)
     activations = student / "activations.py"
     source = activations.read_text(encoding="utf-8")
-    source = source.replace("    t = tanh(z)\n", "    t = tanh(z)\n    z += 1.0\n")  # tanh_prime
+    head, tanh_prime = source.split("def tanh_prime", 1)
+    tanh_prime = tanh_prime.replace("    xp = array_module(z)\n", "    xp = array_module(z)\n    z += 1.0\n", 1)
+    assert "z += 1.0" in tanh_prime, "tanh_prime changed shape: update this test's edit"
+    source = head + "def tanh_prime" + tanh_prime
     source = source.replace("return array_module(z).tanh(z)", "return array_module(z).tanh(z.astype('float64'))")
     activations.write_text(source, encoding="utf-8")
     code, output = run_public_tests(student, tmp_path)
