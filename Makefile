@@ -34,6 +34,18 @@ check: venv
 bench: venv
 	$(PY) -m autograder bench
 
+# GPU parity (docs/gpu.md): grade the examples with --gpu on CuPy and print a
+# table; time the reference LSTM on CuPy vs NumPy vs cuDNN. Both say so in one
+# line and exit 0 without a GPU. They run with the first interpreter that
+# imports CuPy (a GPU machine's own python3: it may have no network for a venv).
+.PHONY: gpu-check bench-gpu
+GPU_PY = $(or $(shell for p in $(PY) python3; do $$p -c "import cupy" 2>/dev/null && echo $$p && break; done),$(wildcard $(PY)),python3)
+gpu-check:
+	$(GPU_PY) -m autograder.benchmarks.gpu_check
+
+bench-gpu:
+	$(GPU_PY) -m autograder.benchmarks.gpu_bench
+
 # nbgrader end to end (generate_assignment, autograde, generate_feedback, export)
 # on alice, bob and carol in build/nbgrader-demo; prints the exported grades.
 NB_EXTRAS := $(if $(findstring nbgrader,$(EXTRAS)),$(EXTRAS),$(EXTRAS),nbgrader)

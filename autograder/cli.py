@@ -106,9 +106,10 @@ def grade_command(args):
         raise UsageError(str(error)) from None
     print(f"autograder: sandbox: {tier} ({sandbox.TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
     warn_if_exposed(tier)
+    gpu = gpu_device() if args.gpu else False
     progress = Progress(len(args.paths))
     outcomes = batch.grade_batch(args.paths, out_dir, rubric=rubric, tier=tier, jobs=args.jobs,
-                                 gpu=args.gpu, progress=progress.update)
+                                 gpu=gpu, progress=progress.update)
     progress.close()
     reports = [o.report for o in outcomes if o.report is not None]
     report.write_json(out_dir / "summary.json", report.summary(reports))
@@ -126,6 +127,17 @@ def grade_command(args):
         print(f"autograder: {r['submission']} scored {r['score']:g}, under --fail-under {args.fail_under:g}",
               file=sys.stderr)
     return EXIT_GRADER_FAILED if failures or below else EXIT_OK
+
+
+def gpu_device():
+    """The device of --gpu (see devices/), announced in one line; Unavailable skips the GPU tests."""
+    from . import devices
+    device = devices.select()
+    if isinstance(device, devices.Unavailable):
+        print(f"autograder: --gpu: {device.reason}; GPU tests skipped", file=sys.stderr)
+    else:
+        print(f"autograder: --gpu: {device.description}", file=sys.stderr)
+    return device
 
 
 def warn_if_exposed(tier):

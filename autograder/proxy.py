@@ -22,6 +22,8 @@ from . import contract, sandbox
 from .worker import Handle, ProtocolError, decode_array, encode_array, recv_frame, send_frame
 
 STDERR_SHOWN_BYTES = 2000
+# What a plain NumPy array returned by a call on device arrays decodes to.
+LEFT_DEVICE = "a NumPy array where a device array was expected (it left the device)"
 STDERR_KEPT_BYTES = 1 << 20   # what a restarted worker's output file is cut back to
 
 
@@ -49,6 +51,7 @@ class Returned:
     mutated: list
     warnings: list
     seconds: float
+    device: dict = None   # on_device calls: the device's stats (host syncs), where it counts them
 
 
 class WorkerGone(Exception):
@@ -179,18 +182,23 @@ class StudentCode:
             return ""
 
     # --- calls ---
-    def call(self, function, *args, keep=(), watch=False, **kwargs):
+    def call(self, function, *args, keep=(), watch=False, on_device=False, **kwargs):
         """Call a contract function; returns a `Returned`.
 
         keep: positions in the returned tuple that are caches to keep in the
         worker (they come back as `Handle`s). Defaults to the contract's.
         watch: have the worker report arguments the function changed in place.
+        on_device: the worker moves the arguments to its device module (GPU
+        parity mode, see devices/); arrays that come back as plain NumPy
+        arrays then decode to `Foreign(LEFT_DEVICE)`.
         """
         header, blobs = self._call_header(function, args, kwargs, keep)
         header["watch_arguments"] = watch
+        if on_device:
+            header["device"] = True
         response, out_blobs = self._request(header, blobs, function=function)
-        return Returned(decode_result(response["result"], out_blobs), response.get("mutated", []),
-                        response.get("warnings", []), response.get("seconds", 0.0))
+        return Returned(decode_result(response["result"], out_blobs, device=on_device), response.get("mutated", []),
+                        response.get("warnings", []), response.get("seconds", 0.0), response.get("device_stats"))
 
     def call_many(self, function, arg_lists):
         """Call `function` once per argument list in one round trip; returns decoded results."""
@@ -275,13 +283,19 @@ def encode_arg(value, blobs, memo=None):
     raise TypeError(f"cannot send {type(value).__name__} to the worker")
 
 
-def decode_result(spec, blobs):
-    """Plain data from a result spec; anything unexpected becomes a `Foreign`."""
+def decode_result(spec, blobs, device=False):
+    """Plain data from a result spec; anything unexpected becomes a `Foreign`.
+
+    device: the call ran on device arrays; device arrays decode to NumPy, plain
+    NumPy arrays to `Foreign(LEFT_DEVICE)`.
+    """
     if not isinstance(spec, dict):
         return Foreign("something unreadable")
     kind = spec.get("kind")
     if kind == "array":
-        if spec.get("type") != "numpy.ndarray":
+        if device and spec.get("type") == "numpy.ndarray":
+            return Foreign(LEFT_DEVICE)
+        if spec.get("type") != "numpy.ndarray" and not device:
             return Foreign(f"an array of type {spec.get('type')} (expected a plain numpy.ndarray)")
         if "array" not in spec:
             return Foreign(f"an array of dtype {spec.get('dtype')}, which cannot be sent safely")
@@ -290,9 +304,9 @@ def decode_result(spec, blobs):
         except (ValueError, IndexError, OSError) as error:
             return Foreign(f"an unreadable array ({error})")
     if kind == "dict" and isinstance(spec.get("items"), dict):
-        return {k: decode_result(v, blobs) for k, v in spec["items"].items()}
+        return {k: decode_result(v, blobs, device) for k, v in spec["items"].items()}
     if kind in ("list", "tuple") and isinstance(spec.get("items"), list):
-        items = [decode_result(v, blobs) for v in spec["items"]]
+        items = [decode_result(v, blobs, device) for v in spec["items"]]
         return tuple(items) if kind == "tuple" else items
     if kind == "handle":
         return Handle(spec["handle"])

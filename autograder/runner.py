@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from . import report, sandbox
+from . import devices, report, sandbox
 from .proxy import StudentCode
 
 SUITE_DIR = Path(__file__).with_name("suite")
@@ -55,6 +55,8 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     """Grade the prepared folder `submission_dir`; returns the report dict.
 
     select: a predicate on rubric entries (e.g. only public tests), or None.
+    gpu: run the GPU parity tests: False, True (pick a device), or what
+    devices.select() returned (a Device, or Unavailable: they are skipped).
     """
     import pytest
     from pytest_jsonreport.plugin import JSONReport
@@ -66,7 +68,16 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     spec = sandbox.WorkerSpec(Path(submission_dir), Path(stubs_dir), rubric.limits,
                               rubric.allowed_imports or ())
     student = StudentCode(spec, tier, scratch_dir, rubric.call_timeout_s, rubric.budget_s)
-    conftest.SESSION.update(student=student, reference_dir=str(reference_dir), gpu=gpu)
+    # --gpu: a second worker whose calls may run on the device (suite/test_gpu.py).
+    device, gpu_skip = devices.resolve(gpu)
+    device_student = None
+    if device is not None:
+        gpu_scratch = Path(scratch_dir) / "gpu"
+        gpu_scratch.mkdir(exist_ok=True)
+        device_student = StudentCode(devices.worker_spec(device, spec), tier, gpu_scratch,
+                                     *devices.limits_of(device, rubric))
+    conftest.SESSION.update(student=student, reference_dir=str(reference_dir), gpu=device is not None,
+                            device=device, device_student=device_student, gpu_skip=gpu_skip)
     plugin = JSONReport()
     args = [str(SUITE_DIR), "-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
@@ -79,10 +90,14 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
             pytest.main(args, plugins=[plugin])
     finally:
         student.close()
+        if device_student is not None:
+            device_student.close()
     records = plugin.report.get("tests", [])
     tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier != "bwrap"}
     extra = {"worker_starts": student.starts, "printed": student.printed()[:1000]}
+    if gpu:
+        extra["gpu"] = {"device": device.description if device else "", "skipped": gpu_skip}
     if select is not None:
         rubric = dataclasses.replace(rubric, tests={k: rubric.tests[k] for k in keys})
     return report.build(name, records, rubric, seconds=time.monotonic() - start, sandbox=tier_info,
-                        gpu=gpu, extra=extra)
+                        gpu=device is not None, extra=extra)

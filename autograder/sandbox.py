@@ -53,6 +53,8 @@ LEASE_DIR = "/run/autograder-uids"
 # World-writable folders where a worker at the limits tier can leave files.
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 # Where things appear inside the bwrap sandbox.
+# Passed to a worker that binds the GPU (device_module set, /dev/nvidia* present).
+GPU_ENVIRONMENT = ("LD_LIBRARY_PATH", "CUDA_PATH", "CUDA_HOME", "CUDA_VISIBLE_DEVICES")
 INSIDE = {"submission": "/sandbox/submission", "stubs": "/sandbox/stubs",
           "site": "/sandbox/site", "worker": "/sandbox/worker.py"}
 
@@ -142,8 +144,13 @@ def _bwrap_command(spec, config, uid):
              "--ro-bind", str(WORKER_SOURCE), INSIDE["worker"],
              "--size", str(spec.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
              "--proc", "/proc", "--dev", "/dev", "--chdir", INSIDE["submission"]]
-    for device in _gpu_devices() if spec.device_module else ():
+    gpus = _gpu_devices() if spec.device_module else []
+    for device in gpus:
         argv += ["--dev-bind", device, device]
+    if gpus:  # what CUDA reads besides its device files
+        argv += ["--ro-bind-try", "/sys", "/sys", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for name, value in _gpu_environment().items():
+            argv += ["--setenv", name, value]
     if os.geteuid() == 0:
         # Namespaces first, then drop to nobody with no supplementary groups.
         argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -165,6 +172,8 @@ def _limits_command(spec, config, uid):
     kwargs = {"start_new_session": True, "env": {"PATH": "/usr/bin:/bin", "HOME": "/tmp",
                                                  "LANG": "C.UTF-8"},
               "cwd": str(spec.submission_dir)}
+    if spec.device_module and _gpu_devices():
+        kwargs["env"].update(_gpu_environment())
     return [base_python(), "-I", "-S", str(WORKER_SOURCE), json.dumps(config)], kwargs
 
 
@@ -177,6 +186,11 @@ def _ancestors(path):
 
 def _gpu_devices():
     return [str(p) for p in sorted(Path("/dev").glob("nvidia*"))]
+
+
+def _gpu_environment():
+    """The grader's CUDA settings (library path, toolkit, visible devices), for a GPU worker."""
+    return {name: os.environ[name] for name in GPU_ENVIRONMENT if name in os.environ}
 
 
 @lru_cache(maxsize=None)
