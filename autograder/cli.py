@@ -141,12 +141,12 @@ def gpu_device():
 
 
 def warn_if_exposed(tier):
-    """One line when submissions at this tier can read the hidden reference (docs/security.md)."""
+    """One line when submissions at this tier can read the hidden reference (the README's Security section)."""
     from . import runner
     same_user = os.geteuid() != 0  # the worker then runs as this user
     if tier != "bwrap" and (same_user or any(sandbox_can_read(p) for p in runner.REFERENCE_DIR.glob("*.py"))):
         print(f"autograder: warning: at the {tier} tier a submission can read {runner.REFERENCE_DIR}; "
-              f"grade untrusted code with bubblewrap (see docs/security.md)", file=sys.stderr)
+              f"grade untrusted code with bubblewrap (see the README's Security section)", file=sys.stderr)
 
 
 def sandbox_can_read(path):

@@ -10,7 +10,7 @@ nothing of it outlived its grading; and the batch as a whole: exit status 0,
 the normal submissions untouched and at full marks, no file outside the
 submissions changed, no process of the grader left.
 
-Cases that a tier does not promise to stop (docs/security.md) are expected to
+Cases that a tier does not promise to stop (the README's Security section) are expected to
 fail there: xfail(strict=True), so that a surprise pass is noticed.
 """
 import hashlib
@@ -271,7 +271,7 @@ def test_grader_process_tree_returns(batch):
 def test_case_earns_only_what_it_earned(batch, case, request):
     """Does the case lose its attacked functions' tests, keep all the others, and say why?"""
     if batch.tier in case.beyond:  # a surprise pass fails: strict
-        request.applymarker(pytest.mark.xfail(strict=True, reason=f"beyond the {batch.tier} tier (docs/security.md)"))
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"beyond the {batch.tier} tier (the README's Security section)"))
     report = batch.report(case.name)
     _validate(report)
     assert report["sandbox"]["tier"] == batch.tier
@@ -309,7 +309,7 @@ def test_sandbox_dies_with_the_grader(tier, request):
         pytest.skip(why_not)
     if tier in case.beyond:
         request.applymarker(pytest.mark.xfail(strict=True, reason="at the limits tier only the worker dies "
-                                              "with the grader (docs/security.md)"))
+                                              "with the grader (the README's Security section)"))
     run = secrets.token_hex(4)
     root = Path(tempfile.mkdtemp(prefix="hostile-corpus-", dir="/tmp"))
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SANDBOX"}

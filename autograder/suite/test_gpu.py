@@ -37,7 +37,7 @@ SYNCS_ALLOWED = 16
 # product), worst entry over all 27 functions and 20 seeds, as the rtol needed
 # with atol in the ratio below: float64 1.3e-12, float32 1.25e-4 (rnn_backward:
 # 1 − h² near saturation amplifies the last bits of tanh), both linear in the
-# ulps. Chosen >= 10x above (tests/test_gpu_parity.py re-measures; docs/gpu.md).
+# ulps. Chosen >= 10x above (tests/test_gpu_parity.py re-measures; the README's GPU section).
 SELF_TOLERANCE = {"float64": {"rtol": 1e-10, "atol": 1e-12},
                   "float32": {"rtol": 2e-3, "atol": 2e-4}}
 # Against the float64 reference: the CPU tests' float64 tolerance (device

@@ -68,7 +68,7 @@ class Case:
     """Patterns (fnmatch) of test keys that exercise a lost function but may still
     pass: a dtype check on nan arrays, an argument check on garbage results."""
     beyond: tuple = ()
-    """Tiers that do not promise to stop this attack (see docs/security.md)."""
+    """Tiers that do not promise to stop this attack (see the README's Security section)."""
 
 
 def wrap(function, attack):
