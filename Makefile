@@ -25,8 +25,10 @@ grade: venv
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
 	$(PY) -m autograder table $(OUT)
 
+# Regenerate everything built from reference/: assignments/, the examples, the nbgrader notebook.
 release: venv
 	$(PY) -m autograder release
+	$(PY) -m autograder.integrations.notebook
 
 check: venv
 	$(PY) -m autograder check $(or $(STUDENT),assignments)
@@ -58,4 +60,4 @@ gradescope: venv
 	$(PY) -m autograder.integrations.gradescope build
 
 clean:
-	rm -rf $(VENV) $(OUT) .hypothesis .pytest_cache
+	rm -rf $(VENV) $(OUT) build .hypothesis .pytest_cache
