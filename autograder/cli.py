@@ -100,10 +100,7 @@ def grade_command(args):
     out_dir = check_out_dir(args.out)
     check_paths(args.paths)
     rubric = load_rubric(args.rubric)
-    try:
-        tier = sandbox.probe(args.sandbox)
-    except (RuntimeError, ValueError) as error:
-        raise UsageError(str(error)) from None
+    tier = probe_while_loading(args.sandbox)
     print(f"autograder: sandbox: {tier} ({sandbox.TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
     warn_if_exposed(tier)
     gpu = gpu_device() if args.gpu else False
@@ -127,6 +124,29 @@ def grade_command(args):
         print(f"autograder: {r['submission']} scored {r['score']:g}, under --fail-under {args.fail_under:g}",
               file=sys.stderr)
     return EXIT_GRADER_FAILED if failures or below else EXIT_OK
+
+
+def probe_while_loading(forced):
+    """The sandbox tier; its probe (a sandboxed Python start) runs while the
+    grader imports pytest, hypothesis and the suite, which it needs anyway."""
+    import threading
+    from . import runner, sandbox
+
+    outcome = {}
+
+    def probe():
+        try:
+            outcome["tier"] = sandbox.probe(forced)
+        except (RuntimeError, ValueError) as error:
+            outcome["error"] = str(error)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    runner.preload()
+    thread.join()  # no thread may outlive this: batch.py forks next
+    if "error" in outcome:
+        raise UsageError(outcome["error"])
+    return outcome["tier"]
 
 
 def gpu_device():

@@ -298,7 +298,7 @@ def decode_result(spec, blobs, device=False):
         if spec.get("type") != "numpy.ndarray" and not device:
             return Foreign(f"an array of type {spec.get('type')} (expected a plain numpy.ndarray)")
         if "array" not in spec:
-            return Foreign(f"an array of dtype {spec.get('dtype')}, which cannot be sent safely")
+            return Foreign(f"an array of dtype {spec.get('dtype')} (e.g. object), which cannot be sent safely")
         try:
             return decode_array(blobs[spec["array"]])
         except (ValueError, IndexError, OSError) as error:

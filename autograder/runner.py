@@ -7,6 +7,7 @@ one grader process per submission without paying for the imports again.
 """
 import contextlib
 import dataclasses
+import functools
 import os
 import time
 from pathlib import Path
@@ -23,9 +24,10 @@ STUBS_DIR = REPO_ROOT / "assignments"
 # grading: at most this many successful shrinks, and this many seconds, per test.
 MAX_SHRINKS = 24
 MAX_SHRINKING_SECONDS = 5
-EXAMPLES_PER_TEST = 4
+EXAMPLES_PER_TEST = 3
 
 
+@functools.cache
 def preload():
     """Import pytest, hypothesis, the JSON report plugin and the suite modules."""
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

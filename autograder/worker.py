@@ -16,6 +16,7 @@ The grader imports it too, for `send_frame` / `recv_frame` and the encoders.
 """
 import io
 import json
+import math
 import os
 import re
 import struct
@@ -104,7 +105,7 @@ def decode_array(blob):
             shape = tuple(int(n) for n in match["shape"].split(b",") if n.strip())
             dtype = np.dtype(match["descr"].decode())
             data = np.frombuffer(blob, dtype=dtype, offset=10 + header_len)
-            if data.size == int(np.prod(shape)):
+            if data.size == math.prod(shape):
                 return data.reshape(shape).copy()
     return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False,
                                     max_header_size=NPY_MAX_HEADER)
@@ -144,7 +145,7 @@ def describe(value, blobs, to_plain=None):
     if isinstance(value, np.ndarray) or (to_plain and to_plain(value) is not None):
         array = value if isinstance(value, np.ndarray) else to_plain(value)
         spec = {"kind": "array", "type": f"{kind.__module__}.{kind.__qualname__}",
-                "dtype": str(array.dtype), "shape": list(array.shape)}
+                "dtype": array.dtype.str, "shape": list(array.shape)}
         try:
             blobs.append(encode_array(np.asarray(array)))
             spec["array"] = len(blobs) - 1
