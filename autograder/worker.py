@@ -208,7 +208,8 @@ class Worker:
         args = [decode_arg(spec, blobs, self.handles, decoded) for spec in header.get("args", [])]
         kwargs = {k: decode_arg(v, blobs, self.handles, decoded) for k, v in header.get("kwargs", {}).items()}
         watch = header.get("watch_arguments", False)
-        snapshots = snapshot(args, kwargs) if watch else []
+        names = parameter_names(function, len(args)) if watch else None
+        snapshots = snapshot(args, kwargs, names) if watch else []
         if header.get("device"):
             args, kwargs = self.to_device(args), self.to_device(kwargs)
         with warnings.catch_warnings(record=True) as caught:
@@ -242,7 +243,7 @@ class Worker:
         response = {
             "ok": True,
             "result": described,
-            "mutated": mutated(snapshots, args, kwargs, self.to_plain) if watch else [],
+            "mutated": mutated(snapshots, args, kwargs, self.to_plain, names) if watch else [],
             "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5],
             "seconds": seconds,
         }
@@ -304,33 +305,26 @@ def student_traceback(error):
     return f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
 
 
-def snapshot(args, kwargs):
-    """Copies of every argument array, to detect mutation after the call."""
-    import numpy as np
-    copies = []
-
-    def walk(value, path):
-        if isinstance(value, np.ndarray):
-            copies.append((path, value.copy()))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}[{key!r}]")
-            copies.append((path + ".keys()", sorted(value)))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]")
-
-    for i, arg in enumerate(args):
-        walk(arg, f"argument {i + 1}")
-    for key, arg in kwargs.items():
-        walk(arg, key)
-    return copies
+def parameter_names(function, count):
+    """The function's own names for its first `count` positional parameters."""
+    import inspect
+    try:
+        names = list(inspect.signature(function).parameters)[:count]
+    except (TypeError, ValueError):
+        names = []
+    return names + [f"argument {i + 1}" for i in range(len(names), count)]
 
 
-def mutated(copies, args, kwargs, to_plain=None):
+def snapshot(args, kwargs, names=None):
+    """Copies of every argument array (and dict's keys), to detect mutation after the call."""
+    return [(path, value.copy() if hasattr(value, "copy") else value)
+            for path, value in argument_arrays(args, kwargs, names=names)]
+
+
+def mutated(copies, args, kwargs, to_plain=None, names=None):
     """Paths of arguments whose contents differ from their snapshot."""
     import numpy as np
-    current = dict(snapshot_after(args, kwargs, to_plain))
+    current = dict(argument_arrays(args, kwargs, to_plain, names))
     changed = []
     for path, before in copies:
         after = current.get(path)
@@ -343,8 +337,9 @@ def mutated(copies, args, kwargs, to_plain=None):
     return changed[:10]
 
 
-def snapshot_after(args, kwargs, to_plain):
-    """(path, value) pairs of the arguments now, device arrays brought back."""
+def argument_arrays(args, kwargs, to_plain=None, names=None):
+    """(path, array) for every array in the arguments, device arrays brought
+    back with `to_plain`, and (path + '.keys()', sorted keys) for every dict."""
     import numpy as np
     found = []
 
@@ -360,8 +355,9 @@ def snapshot_after(args, kwargs, to_plain):
             for i, item in enumerate(value):
                 walk(item, f"{path}[{i}]")
 
-    for i, arg in enumerate(args):
-        walk(arg, f"argument {i + 1}")
+    names = names or [f"argument {i + 1}" for i in range(len(args))]
+    for name, arg in zip(names, args):
+        walk(arg, name)
     for key, arg in kwargs.items():
         walk(arg, key)
     return found

@@ -82,15 +82,17 @@ def backward_matches_reference(student, ref, problem):
         assert_all_close(g, e, problem.backward, name, problem.dtype)
 
 
-def backward_gradient_check(student, problem, seed=0):
-    """The backward agrees with central differences of the student's own forward (float64)."""
+def backward_gradient_check(student, problem, seed=0, tiny=False):
+    """The backward agrees with central differences of the student's own forward (float64).
+
+    tiny: the problem is small enough to check every entry (see gradcheck)."""
     cache = student_cache(student, problem)
     got = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
                   problem.backward)
     analytic = problem.analytic(got)
     forward = gradcheck.Forward(problem.forward, problem.blocks, problem.build_args, problem.upstream,
                                 problem.pick_outputs)
-    gradcheck.check_gradients(student, forward, analytic, problem.backward, seed=seed)
+    gradcheck.check_gradients(student, forward, analytic, problem.backward, seed=seed, tiny=tiny)
 
 
 def student_cache(student, problem):

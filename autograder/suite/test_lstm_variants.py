@@ -21,7 +21,7 @@ def test_bilstm_forward_matches_reference(student, ref, case):
 @example(case=TINY)
 def test_bilstm_backward_gradient_check(student, case):
     """bilstm_backward: gradients agree with finite differences of your bilstm_forward"""
-    problems.backward_gradient_check(student, problems.bilstm(case))
+    problems.backward_gradient_check(student, problems.bilstm(case), tiny=case == TINY)
 
 
 @given(case=SMALL)
@@ -43,7 +43,7 @@ def test_stacked_lstm_forward_matches_reference(student, ref, case):
 @example(case=TINY)
 def test_stacked_lstm_backward_gradient_check(student, case):
     """stacked_lstm_backward: gradients agree with finite differences of your stacked_lstm_forward"""
-    problems.backward_gradient_check(student, problems.stacked(case))
+    problems.backward_gradient_check(student, problems.stacked(case), tiny=case == TINY)
 
 
 @given(case=SMALL)
