@@ -20,7 +20,8 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):
-        raise UsageError(f"{message} (see `python -m autograder {self.prog.split()[-1]} --help`)")
+        command = self.prog.split()[1:]  # "autograder grade" -> ["grade"]; the top level has none
+        raise UsageError(f"{message} (see `python -m {' '.join(['autograder', *command])} --help`)")
 
 
 def build_parser():
