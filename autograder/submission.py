@@ -6,7 +6,6 @@ limits (no absolute paths, no `..`, no links, bounded sizes); a notebook's code
 cells become one module that the four contract modules re-export.
 """
 import json
-import shutil
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -193,8 +192,3 @@ def _from_notebook_bytes(data, label, dest):
         files[f"{module}.py"] = shim.encode()
     _from_files(files, dest)
     return list(MODULES)
-
-
-def copy_clean(dest):
-    """Remove a prepared folder (used for scratch cleanup)."""
-    shutil.rmtree(dest, ignore_errors=True)
