@@ -42,94 +42,115 @@ def hidden_state(O, c):
     return O * tanh(c)
 
 
-# The passes below work on all four gates at once: the gate weights are
-# stacked side by side, W_x (D, 4H) and W_h (H, 4H), so each step costs one
-# matmul instead of eight. The three σ gates come first, so that one sigmoid
-# call covers them, then the input node: the order of STACKED.
+# The passes below keep the four gates of a step in one (4, N, H) array, one
+# contiguous (N, H) block per gate, in the order of STACKED: the three σ
+# gates first, so that one call covers them, then the input node. The gates'
+# weights are stacked the same way, W_x (4, D, H) and W_h (4, H, H), so each
+# product is one (batched) matmul. Sequences are stored time major, (T, N, ·),
+# so that every step's arrays are contiguous too: strided elementwise
+# operations cost NumPy about twice as much.
 STACKED = ("f", "i", "o", "c")
 
 
-def _stacked_weights(params):
-    """(W_x (D, 4H), W_h (H, 4H), b (4H,)) with the gates in the order of STACKED."""
+def _stacked(params):
+    """(W_x (4, D, H), W_h (4, H, H), b (4, 1, H)): the gates' parameters in the order of STACKED."""
     xp = array_module(params["W_xf"])
-    W_x = xp.concatenate([params["W_x" + g] for g in STACKED], axis=1)
-    W_h = xp.concatenate([params["W_h" + g] for g in STACKED], axis=1)
-    b = xp.concatenate([params["b_" + g] for g in STACKED])
+    W_x = xp.stack([params["W_x" + g] for g in STACKED])
+    W_h = xp.stack([params["W_h" + g] for g in STACKED])
+    b = xp.stack([params["b_" + g] for g in STACKED])[:, None]
     return W_x, W_h, b
 
 
-def _split(A, parts):
-    """Split the last axis of A into `parts` equal blocks."""
-    size = A.shape[-1] // parts
-    return [A[..., k * size:(k + 1) * size] for k in range(parts)]
+def _side_by_side(blocks, out=None):
+    """(4, M, K) gate blocks -> (M, 4K), the gates side by side (into `out` if given)."""
+    xp = array_module(blocks)
+    gates, M, K = blocks.shape
+    if out is None:
+        out = xp.empty((M, gates * K), dtype=blocks.dtype)
+    out.reshape(M, gates, K)[...] = blocks.transpose(1, 0, 2)
+    return out
 
 
-class CellCache(NamedTuple):
-    h_prev: object   # (N, H)
-    c_prev: object   # (N, H)
-    S: object        # (N, 3H) the σ gates side by side: F, I, O
-    C_tilde: object  # (N, H)
-    tanh_c: object   # (N, H) tanh of the new cell state
+def _sigmoid_in_place(a):
+    """a ← σ(a), elementwise and in place, as σ(a) = (1 + tanh(a/2)) / 2.
 
-
-def _cell_forward(A_x, h_prev, c_prev, W_h):
-    """One step given A_x = x W_x + b (N, 4H). Returns (h, c, CellCache)."""
-    xp = array_module(A_x)
-    H = h_prev.shape[1]
-    A = h_prev @ W_h
-    A += A_x  # in place: one (N, 4H) array fewer per step
-    S = sigmoid(A[:, :3 * H])
-    F, I, O = _split(S, 3)
-    C_tilde = xp.tanh(A[:, 3 * H:])
-    c = F * c_prev + I * C_tilde
-    tanh_c = xp.tanh(c)
-    return O * tanh_c, c, CellCache(h_prev, c_prev, S, C_tilde, tanh_c)
-
-
-def _cell_backward(dh, dc, cell, W_h_T, dA):
-    """Backward through one step. Writes the gate pre-activation gradient into
-    dA (N, 4H) and returns (dh_prev, dc_prev), both (N, H)."""
-    xp = array_module(dh)
-    H = dh.shape[1]
-    F, I, O = _split(cell.S, 3)
-    dc = dc + dh * O * (1 - cell.tanh_c * cell.tanh_c)
-    dF, dI, dO, da_c = _split(dA, 4)
-    # The gradients at F, I and O side by side, then all through σ' = S(1 − S).
-    xp.multiply(dc, cell.c_prev, out=dF)
-    xp.multiply(dc, cell.C_tilde, out=dI)
-    xp.multiply(dh, cell.tanh_c, out=dO)
-    dA[:, :3 * H] *= cell.S * (1 - cell.S)
-    xp.multiply(dc * I, 1 - cell.C_tilde * cell.C_tilde, out=da_c)
-    return dA @ W_h_T, dc * F
-
-
-def _grads_from(dA_flat, inputs_flat, h_prev_flat):
-    """Parameter gradients from pre-activation gradients of every step.
-
-    dA_flat (M, 4H), inputs_flat (M, D), h_prev_flat (M, H), M rows of
-    (batch, step) pairs. Returns the params-shaped dict of gradients.
+    Cheaper than sigmoid() inside a loop (no temporary arrays) and just as
+    stable; near σ = 0 it is exact to ε/4 absolutely rather than relatively.
     """
-    xp = array_module(dA_flat)
-    D = inputs_flat.shape[1]
-    # One matmul for W_x and W_h: [inputs | h_prev]ᵀ dA is (D + H, 4H).
-    dW = xp.concatenate([inputs_flat, h_prev_flat], axis=1).T @ dA_flat
-    dW_x, dW_h, db = (dict(zip(STACKED, _split(a, 4))) for a in (dW[:D], dW[D:], dA_flat.sum(axis=0)))
+    xp = array_module(a)
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+def _cell_forward(gates, c_prev, c, tanh_c, h):
+    """One step's cell, in place.
+
+    gates (4, N, H) holds the pre-activations of F, I, O, C̃ on entry and
+    their activations on return; c_prev is (N, H); the new cell state, its
+    tanh and the new hidden state are written into c, tanh_c and h (N, H).
+    """
+    xp = array_module(gates)
+    _sigmoid_in_place(gates[:3])
+    xp.tanh(gates[3], out=gates[3])
+    F, I, O, C_tilde = gates
+    xp.multiply(F, c_prev, out=c)
+    c += I * C_tilde
+    xp.tanh(c, out=tanh_c)
+    xp.multiply(O, tanh_c, out=h)
+
+
+def _cell_backward(dh, dc, gates, c_prev, tanh_c, dgates):
+    """Backward through one step's cell.
+
+    dh, dc: (N, H), the gradients at this step's h and c; gates, c_prev and
+    tanh_c as _cell_forward left them. Writes the gradients at the gates'
+    pre-activations into dgates (4, N, H) and returns dc_prev (N, H).
+    """
+    xp = array_module(dh)
+    F, I, O, C_tilde = gates
+    dc = dc + dh * O * (1 - tanh_c * tanh_c)
+    dF, dI, dO, dC_tilde = dgates
+    # The gradients at F, I and O, then all three through σ' = S(1 − S).
+    xp.multiply(dc, c_prev, out=dF)
+    xp.multiply(dc, C_tilde, out=dI)
+    xp.multiply(dh, tanh_c, out=dO)
+    S = gates[:3]
+    sigma_prime = 1 - S
+    sigma_prime *= S
+    dgates[:3] *= sigma_prime
+    xp.multiply(dc * I, 1 - C_tilde * C_tilde, out=dC_tilde)
+    return dc * F
+
+
+def _grads(dW_x, dW_h, db):
+    """The params-shaped gradient dict from dW_x (D, 4H), dW_h (H, 4H) and
+    db (4H,), each with the gates side by side in the order of STACKED."""
+    H = db.shape[0] // 4
     grads = {}
     for g in GATES:  # in the params' key order
-        grads["W_x" + g], grads["W_h" + g], grads["b_" + g] = dW_x[g], dW_h[g], db[g]
+        k = slice(STACKED.index(g) * H, (STACKED.index(g) + 1) * H)
+        grads["W_x" + g], grads["W_h" + g], grads["b_" + g] = dW_x[:, k], dW_h[:, k], db[k]
     return grads
 
 
 class StepCache(NamedTuple):
-    x: object
-    cell: CellCache
+    x: object        # (N, D)
+    h_prev: object   # (N, H)
+    c_prev: object   # (N, H)
+    gates: object    # (4, N, H) F, I, O, C̃
+    tanh_c: object   # (N, H)
     params: dict
 
 
 class SequenceCache(NamedTuple):
-    X: object          # (N, T, D)
-    cells: list        # T CellCaches
-    params: dict
+    XH: object       # (T + 1, N, D + 1 + H) row t: [x_t | 1 | h_(t−1)]; row T holds h_T
+    gates: object    # (4, T, N, H) every step's F, I, O, C̃
+    C: object        # (T + 1, N, H) c0, then every step's cell state
+    tanh_C: object   # (T, N, H) tanh of every step's cell state
+    W_x: object      # (4, D, H) as _stacked gives them
+    W_h: object      # (4, H, H)
 
 
 class BiCache(NamedTuple):
@@ -148,9 +169,12 @@ def lstm_step_forward(x, h_prev, c_prev, params):
     x: (N, D); h_prev, c_prev: (N, H).
     Returns (h, c, cache): h and c of shape (N, H), cache for lstm_step_backward.
     """
-    W_x, W_h, b = _stacked_weights(params)
-    h, c, cell = _cell_forward(x @ W_x + b, h_prev, c_prev, W_h)
-    return h, c, StepCache(x, cell, params)
+    xp = array_module(x)
+    W_x, W_h, b = _stacked(params)
+    gates = xp.matmul(x, W_x) + xp.matmul(h_prev, W_h) + b
+    h, c, tanh_c = xp.empty_like(h_prev), xp.empty_like(c_prev), xp.empty_like(c_prev)
+    _cell_forward(gates, c_prev, c, tanh_c, h)
+    return h, c, StepCache(x, h_prev, c_prev, gates, tanh_c, params)
 
 
 def lstm_step_backward(dh, dc, cache):
@@ -161,12 +185,12 @@ def lstm_step_backward(dh, dc, cache):
     (N, H), grads a dict with params' keys and shapes.
     HINT: h depends on c, so the gradient reaching c is dc + dh ⊙ O ⊙ (1 − tanh²(c)).
     """
-    x, cell, params = cache
-    W_x, W_h, _ = _stacked_weights(params)
-    xp = array_module(dh)
-    dA = xp.empty(dh.shape[:1] + (4 * dh.shape[1],), dtype=dh.dtype)
-    dh_prev, dc_prev = _cell_backward(dh, dc, cell, W_h.T, dA)
-    return dA @ W_x.T, dh_prev, dc_prev, _grads_from(dA, x, cell.h_prev)
+    x, h_prev, c_prev, gates, tanh_c, params = cache
+    W_x, W_h = (_side_by_side(W) for W in _stacked(params)[:2])
+    dgates = array_module(dh).empty_like(gates)
+    dc_prev = _cell_backward(dh, dc, gates, c_prev, tanh_c, dgates)
+    dA = _side_by_side(dgates)  # (N, 4H)
+    return dA @ W_x.T, dA @ W_h.T, dc_prev, _grads(x.T @ dA, h_prev.T @ dA, dA.sum(axis=0))
 
 
 def lstm_forward(X, h0, c0, params):
@@ -176,17 +200,29 @@ def lstm_forward(X, h0, c0, params):
     H[:, t] the hidden state after step t.
     """
     xp = array_module(X)
-    N, T, _ = X.shape
-    W_x, W_h, b = _stacked_weights(params)
-    # Every step's input projection in one matmul over all N·T rows.
-    A_x = (X.reshape(N * T, -1) @ W_x + b).reshape(N, T, -1)
-    H = xp.empty((N, T, h0.shape[1]), dtype=X.dtype)
-    h, c, cells = h0, c0, []
+    N, T, D = X.shape
+    H_size = h0.shape[1]
+    W_x, W_h, b = _stacked(params)
+    # Row t of XH is what step t reads, [x_t | 1 | h_(t−1)]; step t writes h_t
+    # into row t + 1. The column of ones carries the bias: [x_t | 1] times W_x
+    # stacked on b is x_t W_x + b, and in the backward pass the same matmul
+    # that gives dW_x and dW_h gives db.
+    XH = xp.empty((T + 1, N, D + 1 + H_size), dtype=X.dtype)
+    XH[:T, :, :D] = X.transpose(1, 0, 2)
+    XH[:, :, D] = 1
+    XH[T, :, :D] = 0
+    XH[0, :, D + 1:] = h0
+    # Every step's input projections in one batched matmul over all T·N rows;
+    # step t then adds its h_prev W_h and turns gates[:, t] into activations.
+    inputs = XH[:T, :, :D + 1].reshape(T * N, D + 1)
+    gates = xp.matmul(inputs, xp.concatenate([W_x, b], axis=1)).reshape(4, T, N, H_size)
+    C = xp.empty((T + 1, N, H_size), dtype=X.dtype)
+    tanh_C = xp.empty((T, N, H_size), dtype=X.dtype)
+    C[0] = c0
     for t in range(T):
-        h, c, cell = _cell_forward(A_x[:, t], h, c, W_h)
-        H[:, t] = h
-        cells.append(cell)
-    return H, SequenceCache(X, cells, params)
+        gates[:, t] += xp.matmul(XH[t, :, D + 1:], W_h)
+        _cell_forward(gates[:, t], C[t], C[t + 1], tanh_C[t], XH[t + 1, :, D + 1:])
+    return XH[1:, :, D + 1:].transpose(1, 0, 2), SequenceCache(XH, gates, C, tanh_C, W_x, W_h)
 
 
 def lstm_backward(dH, cache):
@@ -197,19 +233,27 @@ def lstm_backward(dH, cache):
     dict with params' keys and shapes, summed over all steps.
     HINT: carry both dh_prev and dc_prev from step t back to step t−1.
     """
-    X, cells, params = cache
+    XH, gates, C, tanh_C, W_x, W_h = cache
     xp = array_module(dH)
-    N, T, D = X.shape
-    W_x, W_h, _ = _stacked_weights(params)
-    W_h_T = xp.ascontiguousarray(W_h.T)  # read once per step: worth a copy
-    dA = xp.empty((N, T, W_h.shape[1]), dtype=dH.dtype)
-    dh, dc = xp.zeros_like(dH[:, 0]), xp.zeros_like(dH[:, 0])
+    T, N, H_size = tanh_C.shape
+    D = XH.shape[2] - 1 - H_size
+    W_x, W_h = _side_by_side(W_x), _side_by_side(W_h)  # (D, 4H), (H, 4H)
+    W_h_T = xp.ascontiguousarray(W_h.T)
+    # Step t's gate gradients go gate by gate into dgates (4, N, H) for the
+    # elementwise work, then side by side into dA[t] (N, 4H) for the matmuls.
+    dgates = xp.empty_like(gates[:, 0])
+    dA = xp.empty((T, N, 4 * H_size), dtype=dH.dtype)
+    dh, dc = xp.zeros_like(C[0]), xp.zeros_like(C[0])
     for t in reversed(range(T)):
-        dh, dc = _cell_backward(dH[:, t] + dh, dc, cells[t], W_h_T, dA[:, t])
-    H_prev = xp.stack([cell.h_prev for cell in cells], axis=1)
-    dA_flat = dA.reshape(N * T, -1)
-    grads = _grads_from(dA_flat, X.reshape(N * T, D), H_prev.reshape(N * T, -1))
-    return (dA_flat @ W_x.T).reshape(N, T, D), dh, dc, grads
+        dh = dh + dH[:, t]
+        dc = _cell_backward(dh, dc, gates[:, t], C[t], tanh_C[t], dgates)
+        _side_by_side(dgates, out=dA[t])
+        dh = dA[t] @ W_h_T
+    dA = dA.reshape(T * N, -1)
+    dW = XH[:T].reshape(T * N, -1).T @ dA  # (D + 1 + H, 4H): dW_x, db, dW_h
+    grads = _grads(dW[:D], dW[D + 1:], dW[D])
+    dX = (dA @ W_x.T).reshape(T, N, D)
+    return dX.transpose(1, 0, 2), dh, dc, grads
 
 
 def bilstm_forward(X, params_fwd, params_bwd):
