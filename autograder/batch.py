@@ -35,6 +35,9 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
     scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
     scratch_root.chmod(0o711)  # the worker may traverse to its own folder, not list others
     outcomes = [Outcome(str(p), name_of(p)) for p in paths]
+    # Fewer submissions than jobs: each submission's tests are split among
+    # the spare cores instead (runner.grade's shards).
+    shards = max(1, jobs // max(1, len(paths)))
     running = {}
     try:
         queue = list(enumerate(outcomes))
@@ -43,7 +46,7 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
                 index, outcome = queue.pop(0)
                 pid = os.fork()
                 if pid == 0:
-                    _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir)
+                    _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir, shards)
                 running[pid] = (index, outcome, time.monotonic())
             pid, status = os.wait()
             if pid not in running:
@@ -58,7 +61,7 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
     return outcomes
 
 
-def _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir):
+def _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir, shards):
     """In the forked child: grade one submission, write its report, never return."""
     code = 0
     try:
@@ -73,7 +76,8 @@ def _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_
             result = report.error_report(outcome.name, str(error), rubric, seconds=time.monotonic() - start)
         else:
             result = runner.grade(folder, outcome.name, rubric, tier=tier, scratch_dir=scratch,
-                                  reference_dir=reference_dir, stubs_dir=stubs_dir, gpu=gpu, select=select)
+                                  reference_dir=reference_dir, stubs_dir=stubs_dir, gpu=gpu, select=select,
+                                  shards=shards)
         report.write_json(out_dir / f"{outcome.name}.json", result)
     except BaseException:
         traceback.print_exc(file=sys.stderr)

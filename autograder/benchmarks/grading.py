@@ -1,8 +1,9 @@
 """Grading throughput, printed (never asserted).
 
 1. Whole-process seconds to grade one complete submission (the reference
-   solution) with `python -m autograder grade`, worker start included: the
-   median of several runs.
+   solution) with `python -m autograder grade` as a user runs it (default
+   --jobs: every core, so its tests are split among them), worker start
+   included: the median of several runs.
 2. Submissions per second for a batch of 50 copies with `--jobs 2`.
 
     python -m autograder.benchmarks.grading [--runs 5] [--batch 50] [--jobs 2]
@@ -20,11 +21,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBMISSION = REPO_ROOT / "examples" / "submissions" / "reference_solution"
 
 
-def grade_seconds(paths, out_dir, jobs):
-    """Wall-clock seconds of one `autograder grade` process."""
+def grade_seconds(paths, out_dir, jobs=None):
+    """Wall-clock seconds of one `autograder grade` process (jobs None: the default)."""
     start = time.perf_counter()
+    jobs_option = [] if jobs is None else ["--jobs", str(jobs)]
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths),
-                           "--out", str(out_dir), "--jobs", str(jobs)],
+                           "--out", str(out_dir), *jobs_option],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -40,7 +42,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        single = [grade_seconds([SUBMISSION], scratch / f"single-{i}", 1) for i in range(args.runs)]
+        single = [grade_seconds([SUBMISSION], scratch / f"single-{i}") for i in range(args.runs)]
         copies = []
         for i in range(args.batch):
             copy = scratch / "batch-in" / f"student{i:03d}"
