@@ -21,7 +21,7 @@ STEP = 1e-5                 # central-difference step h (optimal ≈ (3ε)^(1/3)
 BLOCK_RTOL = 1e-6           # × ‖g_b‖
 LOSS_ATOL = 1e-8            # × max(1, |L|)
 DIRECTIONS_PER_BLOCK = 2
-FULL_CHECK_MAX_ENTRIES = 100  # a tiny problem up to this many entries gets every entry checked
+FULL_CHECK_MAX_ENTRIES = 60   # a tiny problem up to this many entries gets every entry checked
 LOCATE_MAX_ENTRIES = 120      # a failing block up to this size is searched entry by entry
 
 
