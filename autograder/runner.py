@@ -130,7 +130,8 @@ def run_shard(keys, scratch_dir, *, submission_dir, rubric, tier, reference_dir,
         device_student = StudentCode(devices.worker_spec(device, spec), tier, gpu_scratch,
                                      *devices.limits_of(device, rubric))
     conftest.SESSION.update(student=student, reference_dir=str(reference_dir), gpu=device is not None,
-                            device=device, device_student=device_student, gpu_skip=gpu_skip)
+                            device=device, device_student=device_student, gpu_skip=gpu_skip,
+                            not_run_without_device=True)
     plugin = JSONReport()
     args = [str(SUITE_DIR), "-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
@@ -146,7 +147,10 @@ def run_shard(keys, scratch_dir, *, submission_dir, rubric, tier, reference_dir,
         student.close()
         if device_student is not None:
             device_student.close()
-    return {"records": plugin.report.get("tests", []), "starts": student.starts, "printed": student.printed()}
+    skipped = [{"nodeid": nodeid, "outcome": "skipped", "metadata": {"skip_reason": gpu_skip}}
+               for nodeid in conftest.SESSION["not_run"]]
+    return {"records": plugin.report.get("tests", []) + skipped, "starts": student.starts,
+            "printed": student.printed()}
 
 
 def start_shard(keys, scratch_dir, setup):
