@@ -17,6 +17,10 @@ from pathlib import Path
 from . import report, runner
 from .submission import SubmissionError, name_of, prepare
 
+# Each shard pays for a pytest session and a worker (about 0.3 s): past a few,
+# more shards cost more than they save.
+MAX_SHARDS = 4
+
 
 @dataclass
 class Outcome:
@@ -36,8 +40,8 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
     scratch_root.chmod(0o711)  # the worker may traverse to its own folder, not list others
     outcomes = [Outcome(str(p), name_of(p)) for p in paths]
     # Fewer submissions than jobs: each submission's tests are split among
-    # the spare cores instead (runner.grade's shards).
-    shards = max(1, jobs // max(1, len(paths)))
+    # the spare cores instead (runner.grade's shards), up to MAX_SHARDS.
+    shards = min(MAX_SHARDS, max(1, jobs // max(1, len(paths))))
     running = {}
     try:
         queue = list(enumerate(outcomes))

@@ -143,3 +143,26 @@ def test_grading_twice_gives_the_same_results(examples_batch, regraded):
         def outcomes(report):
             return [(t["number"], t["score"], t["max_score"], t["status"]) for t in report["tests"]]
         assert outcomes(second) == outcomes(first), name
+
+
+@pytest.fixture(scope="module")
+def graded_alone_in_shards(grading, examples_batch, tmp_path_factory):
+    """One wrong submission of the batch, graded alone with --jobs 2: its tests split into two shards."""
+    name = next(n for n in examples_batch.reports if n.startswith("wrong_"))
+    path = next(p for p in examples_batch.paths if grading.Path(p).name == name)
+    return name, grading.grade_cli([path], tmp_path_factory.mktemp("sharded"), jobs=2)
+
+
+def test_a_lone_submission_split_into_shards_gets_the_batch_results(examples_batch, graded_alone_in_shards):
+    """Does a lone submission, its tests split between two shards with a worker each, get exactly the
+    per-test results, feedback included, that it got graded in one process within the batch?"""
+    name, alone = graded_alone_in_shards
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    report, in_batch = alone.reports[name], examples_batch.reports[name]
+    validate_report(report)
+    assert report["worker_starts"] == 2 and in_batch["worker_starts"] == 1
+
+    def results(r):
+        return [(t["number"], t["score"], t["status"], t["output"], t["tags"]) for t in r["tests"]]
+    assert results(report) == results(in_batch)
+    assert report["score"] == in_batch["score"] < 100
