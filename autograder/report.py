@@ -94,9 +94,13 @@ def _feedback(entry, metadata, skipped, record):
 
 
 def _skip_reason(record):
+    """The reason of a test pytest skipped, from its longrepr "('file', line, 'Skipped: reason')"."""
     longrepr = (record.get("setup") or {}).get("longrepr") or (record.get("call") or {}).get("longrepr")
     if isinstance(longrepr, str) and "Skipped: " in longrepr:
-        return longrepr.rsplit("Skipped: ", 1)[1].strip(" ')\"")
+        reason = longrepr.rsplit("Skipped: ", 1)[1].strip()
+        for closing in ("')", '")'):  # the tuple's, not the reason's own parentheses
+            reason = reason.removesuffix(closing)
+        return reason
     return ""
 
 

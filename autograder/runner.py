@@ -94,8 +94,11 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     setup = dict(submission_dir=Path(submission_dir), rubric=rubric, tier=tier, reference_dir=reference_dir,
                  stubs_dir=Path(stubs_dir), device=device, gpu_skip=gpu_skip)
     helpers = [start_shard(group, Path(scratch_dir) / f"shard-{i}", setup) for i, group in enumerate(groups[1:], 1)]
-    runs = [run_shard(groups[0] if groups else [], Path(scratch_dir), **setup)]
-    runs += [finish_shard(helper) for helper in helpers]
+    try:
+        runs = [run_shard(groups[0] if groups else [], Path(scratch_dir), **setup)]
+    finally:  # reap the other shards even when this one failed
+        others = [finish_shard(helper) for helper in helpers]
+    runs += others
     records = [record for run in runs for record in run["records"]]
     tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier != "bwrap"}
     printed = "".join(dict.fromkeys(run["printed"] for run in runs))  # each worker may print the same
@@ -130,8 +133,7 @@ def run_shard(keys, scratch_dir, *, submission_dir, rubric, tier, reference_dir,
         device_student = StudentCode(devices.worker_spec(device, spec), tier, gpu_scratch,
                                      *devices.limits_of(device, rubric))
     conftest.SESSION.update(student=student, reference_dir=str(reference_dir), gpu=device is not None,
-                            device=device, device_student=device_student, gpu_skip=gpu_skip,
-                            not_run_without_device=True)
+                            device=device, device_student=device_student, gpu_skip=gpu_skip)
     plugin = JSONReport()
     args = [str(SUITE_DIR), "-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",

@@ -18,7 +18,7 @@ import pytest
 
 from autograder import contract, rubric as rubric_module, worker
 from autograder.proxy import Foreign, GradingFailure, decode_result
-from autograder.report import NODE
+from autograder.report import NODE, _skip_reason
 from autograder.rubric import RubricError
 from autograder.suite import checks
 
@@ -384,3 +384,11 @@ def test_tags_are_honest(reference_report):
             dishonest.append(f"{test['number']} {test['key']}: declares {sorted(declared)}, "
                              f"also called {sorted(called_beyond)}")
     assert not dishonest, "\n".join(dishonest)
+
+
+def test_skip_reason_keeps_the_reasons_own_parentheses():
+    """Does a skipped test's reason come back whole from pytest's longrepr tuple, its own ')' included?"""
+    record = {"setup": {"longrepr": "('suite/test_gpu.py', 74, 'Skipped: not requested (grade with --gpu)')"}}
+    assert _skip_reason(record) == "not requested (grade with --gpu)"
+    assert _skip_reason({"call": {"longrepr": "('x.py', 1, \"Skipped: it's off\")"}}) == "it's off"
+    assert _skip_reason({"setup": {"longrepr": None}}) == ""

@@ -51,10 +51,11 @@ def pytest_collection_modifyitems(config, items):
     """
     keys = SESSION["keys"]
     chosen = [item for item in items if keys is None or item.originalname.removeprefix("test_") in keys]
-    SESSION["not_run"] = []
-    if SESSION.get("not_run_without_device") and SESSION.get("device_student") is None:
-        SESSION["not_run"] = [item.nodeid for item in chosen if "device_student" in item.fixturenames]
-        chosen = [item for item in chosen if item.nodeid not in SESSION["not_run"]]
+    grading = SESSION["student"] is not None  # not a bare `pytest --collect-only` of the suite
+    not_run = [item for item in chosen
+               if grading and SESSION.get("device_student") is None and "device_student" in item.fixturenames]
+    SESSION["not_run"] = [item.nodeid for item in not_run]
+    chosen = [item for item in chosen if item not in not_run]
     config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
     items[:] = chosen
 
