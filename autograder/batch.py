@@ -1,11 +1,13 @@
 """Grade many submissions in parallel: one forked grader process per submission.
 
-The parent imports pytest, hypothesis, the reference and the suite once
-(runner.preload), then forks a child per submission, at most `jobs` at a time.
+The parent imports pytest, hypothesis and the suite, and has pytest collect
+the suite, once (runner.with_suite); then it forks a child per submission, at
+most `jobs` at a time.
 A child prepares its submission, grades it, writes its report atomically and
 exits; the parent only collects. A child that crashes is a grader failure,
 reported as such; a submission that crashes its worker is just graded.
 """
+import gc
 import os
 import sys
 import tempfile
@@ -17,7 +19,7 @@ from pathlib import Path
 from . import report, runner
 from .submission import SubmissionError, name_of, prepare
 
-# Each shard pays for a pytest session and a worker (about 0.3 s): past a few,
+# Each shard pays for a process and a worker (about 0.25 s of CPU): past a few,
 # more shards cost more than they save.
 MAX_SHARDS = 4
 
@@ -34,7 +36,18 @@ class Outcome:
 def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, progress=None,
                 reference_dir=runner.REFERENCE_DIR, stubs_dir=runner.STUBS_DIR):
     """Grade `paths` into `out_dir`; returns a list of Outcomes in input order."""
-    runner.preload()
+    def grade_all(suite):
+        # The children's garbage collections skip what is loaded by now:
+        # walking it would copy, in every child, the memory it shares with us.
+        gc.freeze()
+        try:
+            return _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, reference_dir, stubs_dir)
+        finally:
+            gc.unfreeze()
+    return runner.with_suite(rubric, grade_all, select=select, gpu=gpu)
+
+
+def _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, reference_dir, stubs_dir):
     out_dir = Path(out_dir)
     scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
     scratch_root.chmod(0o711)  # the worker may traverse to its own folder, not list others
@@ -50,7 +63,7 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
                 index, outcome = queue.pop(0)
                 pid = os.fork()
                 if pid == 0:
-                    _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir, shards)
+                    _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards)
                 running[pid] = (index, outcome, time.monotonic())
             pid, status = os.wait()
             if pid not in running:
@@ -65,7 +78,7 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
     return outcomes
 
 
-def _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_dir, stubs_dir, shards):
+def _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards):
     """In the forked child: grade one submission, write its report, never return."""
     code = 0
     try:
@@ -80,8 +93,7 @@ def _child(outcome, out_dir, scratch_root, rubric, tier, gpu, select, reference_
             result = report.error_report(outcome.name, str(error), rubric, seconds=time.monotonic() - start)
         else:
             result = runner.grade(folder, outcome.name, rubric, tier=tier, scratch_dir=scratch,
-                                  reference_dir=reference_dir, stubs_dir=stubs_dir, gpu=gpu, select=select,
-                                  shards=shards)
+                                  reference_dir=reference_dir, stubs_dir=stubs_dir, shards=shards, suite=suite)
         report.write_json(out_dir / f"{outcome.name}.json", result)
     except BaseException:
         traceback.print_exc(file=sys.stderr)

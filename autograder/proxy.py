@@ -147,18 +147,20 @@ class StudentCode:
         self.call_timeout_s, self.budget_left_s = call_timeout_s, budget_s
         self.worker = None
         self.poisoned = None
+        self.reset_pending = False
         self.starts = 0
         self._start_worker()  # starts up while pytest collects the suite
         self.called = []          # contract functions called in the current test
 
     # --- lifecycle ---
     def begin_test(self):
+        """A new test: no failure carried over, no calls yet, and the worker
+        drops the previous test's caches with this test's first request."""
         self.poisoned, self.called = None, []
-        if self.worker is not None:
-            try:
-                self._request({"op": "reset"}, [], allow_poison=False)
-            except StudentCallFailed:  # it died between tests: the next call starts a fresh one
-                self.poisoned = None
+        self.reset_pending = True
+        if self.worker is not None and self.worker.process.poll() is not None:
+            self.worker.kill()  # it died between tests: the next call starts a fresh one
+            self.worker = None
 
     def _start_worker(self):
         self.worker = WorkerProcess(self.spec, self.tier, self.stderr_path)
@@ -219,10 +221,10 @@ class StudentCode:
                   "keep": list(keep or contract.cache_positions(function))}
         return header, blobs
 
-    def _request(self, header, blobs, function=None, timeout=None, allow_poison=True):
+    def _request(self, header, blobs, function=None, timeout=None):
         if function is not None and function not in self.called:
             self.called.append(function)
-        if allow_poison and self.poisoned:
+        if self.poisoned:
             raise StudentCallFailed(self.poisoned)
         if self.budget_left_s <= 0:
             raise StudentCallFailed("the time budget for grading this submission is used up "
@@ -230,6 +232,8 @@ class StudentCode:
         if self.worker is None:
             self._start_worker()
         timeout = min(timeout or self.call_timeout_s, self.budget_left_s)
+        if self.reset_pending:
+            header, self.reset_pending = {**header, "reset": True}, False
         start = time.monotonic()
         try:
             response, out_blobs = self.worker.request(header, blobs, timeout)

@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import devices, report, sandbox
+from . import devices, hypothesis_warmup, report, sandbox
 from .proxy import StudentCode
 
 SUITE_DIR = Path(__file__).with_name("suite")
@@ -51,51 +51,113 @@ def preload():
     settings.load_profile("grading")
     import importlib
     suite = [importlib.import_module(f"autograder.suite.{module.stem}") for module in sorted(SUITE_DIR.glob("*.py"))]
-    remember_test_digests(suite)
+    hypothesis_warmup.warm_up(suite)
     return hypothesis
 
 
-def remember_test_digests(modules):
-    """Compute hypothesis's per-test digest (the derandomized seed) once, here.
+@dataclasses.dataclass
+class Suite:
+    """The grading suite, collected once by pytest, ready to run in forked processes.
 
-    Hypothesis hashes each test's source every time the test runs (about
-    1.5 ms each, twice per test). The suite does not change while a grader
-    runs, so the digests computed before a batch forks serve every child.
+    items: the pytest tests to run, in order; not_run: the GPU tests recorded
+    as skipped instead (no device), with `gpu_skip` as the reason; keys: the
+    rubric keys of the selected tests; gpu_requested: --gpu was given.
     """
-    from hypothesis import core
-    compute = getattr(core, "function_digest", None)
-    if compute is None:  # another hypothesis: nothing to remember
-        return
-    digests = {}
-    for module in modules:
-        for value in vars(module).values():
-            inner = getattr(getattr(value, "hypothesis", None), "inner_test", None)
-            if inner is not None:
-                digests[inner] = compute(inner)
-    core.function_digest = lambda function: digests[function] if function in digests else compute(function)
+    session: object
+    items: list
+    not_run: list
+    keys: list
+    device: object
+    gpu_skip: str
+    gpu_requested: bool
+    report_plugin: object
 
 
-def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFERENCE_DIR,
-          stubs_dir=STUBS_DIR, gpu=False, select=None, shards=1):
-    """Grade the prepared folder `submission_dir`; returns the report dict.
+PYTEST_ARGS = ["-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no",
+               "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:doctest",
+               "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise", "-p", "no:cacheprovider",
+               "-p", "no:warnings", "-p", "no:logging", "-p", "no:faulthandler", "-p", "no:tmpdir",
+               "-p", "no:monkeypatch", "-p", "no:recwarn", "-p", "no:setuponly", "-p", "no:setupplan",
+               "--capture=no", "--json-report-file=none",
+               "--json-report-omit", "collectors", "log", "streams", "warnings", "keywords"]
 
+
+def with_suite(rubric, then, *, select=None, gpu=False):
+    """Collect the hidden suite with pytest once, then call `then(suite)` in
+    place of pytest's own test loop; returns what `then` returned.
+
+    `then` typically forks: each forked process runs some of the tests
+    (run_tests), so a batch pays for pytest's start and collection once.
     select: a predicate on rubric entries (e.g. only public tests), or None.
     gpu: run the GPU parity tests: False, True (pick a device), or what
     devices.select() returned (a Device, or Unavailable: they are skipped).
+    """
+    import pytest
+    from pytest_jsonreport.plugin import JSONReport
+
+    from .suite import conftest
+
+    preload()
+    keys = [key for key, entry in rubric.tests.items() if select is None or select(entry)]
+    device, gpu_skip = devices.resolve(gpu)
+    conftest.SESSION.update(grading=True, keys=set(keys), device=device, gpu=device is not None,
+                            gpu_skip=gpu_skip)
+    plugin, outcome = JSONReport(), {}
+    stdout = sys.stdout
+
+    class TakeOver:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session):
+            if session.testsfailed:
+                return None  # a collection error: pytest reports it
+            suite = Suite(session, list(session.items), list(conftest.SESSION["not_run"]), keys, device,
+                          gpu_skip, bool(gpu), plugin)
+            try:
+                with contextlib.redirect_stdout(stdout):  # pytest's own output stays quiet, ours does not
+                    outcome["value"] = then(suite)
+            except BaseException as error:  # raised again below, past pytest's own handling
+                outcome["error"] = error
+            return True
+
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        exit_code = pytest.main([str(SUITE_DIR), *PYTEST_ARGS], plugins=[plugin, TakeOver()])
+    if "error" in outcome:
+        raise outcome["error"]
+    if "value" not in outcome:
+        if exit_code == pytest.ExitCode.INTERRUPTED:
+            raise KeyboardInterrupt
+        raise RuntimeError(f"the grading suite could not be collected (pytest exit code {int(exit_code)})")
+    return outcome["value"]
+
+
+def test_key(item):
+    """The rubric key of a pytest test: its function's name without test_."""
+    return item.originalname.removeprefix("test_")
+
+
+def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFERENCE_DIR,
+          stubs_dir=STUBS_DIR, gpu=False, select=None, shards=1, suite=None):
+    """Grade the prepared folder `submission_dir`; returns the report dict.
+
+    suite: what with_suite collected (a batch collects once for all its
+    submissions); None collects it here, with `select` and `gpu` (see
+    with_suite), which are otherwise the suite's.
     shards: split the tests among this many processes, each with a worker of
     its own (a lone submission on an idle machine then uses every core).
     Every test draws the same examples wherever it runs.
     """
-    preload()
+    if suite is None:
+        return with_suite(rubric, lambda collected: grade(
+            submission_dir, name, rubric, tier=tier, scratch_dir=scratch_dir, reference_dir=reference_dir,
+            stubs_dir=stubs_dir, shards=shards, suite=collected), select=select, gpu=gpu)
     start = time.monotonic()
-    keys = [key for key, entry in rubric.tests.items() if select is None or select(entry)]
-    device, gpu_skip = devices.resolve(gpu)
-    groups = [group for group in (keys[i::shards] for i in range(shards if device is None else 1)) if group]
-    setup = dict(submission_dir=Path(submission_dir), rubric=rubric, tier=tier, reference_dir=reference_dir,
-                 stubs_dir=Path(stubs_dir), device=device, gpu_skip=gpu_skip)
+    keys = suite.keys
+    groups = [group for group in (keys[i::shards] for i in range(shards if suite.device is None else 1)) if group]
+    setup = dict(suite=suite, submission_dir=Path(submission_dir), rubric=rubric, tier=tier,
+                 reference_dir=reference_dir, stubs_dir=Path(stubs_dir))
     helpers = [start_shard(group, Path(scratch_dir) / f"shard-{i}", setup) for i, group in enumerate(groups[1:], 1)]
     try:
-        runs = [run_shard(groups[0] if groups else [], Path(scratch_dir), **setup)]
+        runs = [run_tests(groups[0] if groups else [], Path(scratch_dir), **setup)]
     finally:  # reap the other shards even when this one failed
         others = [finish_shard(helper) for helper in helpers]
     runs += others
@@ -103,23 +165,22 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier != "bwrap"}
     printed = "".join(dict.fromkeys(run["printed"] for run in runs))  # each worker may print the same
     extra = {"worker_starts": sum(run["starts"] for run in runs), "printed": printed[:1000]}
-    if gpu:
-        extra["gpu"] = {"device": device.description if device else "", "skipped": gpu_skip}
-    if select is not None:
+    if suite.gpu_requested:
+        extra["gpu"] = {"device": suite.device.description if suite.device else "", "skipped": suite.gpu_skip}
+    if len(keys) != len(rubric.tests):
         rubric = dataclasses.replace(rubric, tests={k: rubric.tests[k] for k in keys})
     return report.build(name, records, rubric, seconds=time.monotonic() - start, sandbox=tier_info,
-                        gpu=device is not None, extra=extra)
+                        gpu=suite.device is not None, extra=extra)
 
 
-def run_shard(keys, scratch_dir, *, submission_dir, rubric, tier, reference_dir, stubs_dir, device, gpu_skip):
+def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, reference_dir, stubs_dir):
     """Run the suite's tests `keys` against a worker of this process's own.
 
+    Meant for a process forked inside with_suite: the tests' records stay in
+    this process's copy of the report plugin.
     Returns {"records": pytest-json-report's test records, "starts": worker
     starts, "printed": what the student's code printed}.
     """
-    import pytest
-    from pytest_jsonreport.plugin import JSONReport
-
     from .suite import conftest
 
     scratch_dir.mkdir(exist_ok=True)
@@ -127,43 +188,38 @@ def run_shard(keys, scratch_dir, *, submission_dir, rubric, tier, reference_dir,
     student = StudentCode(spec, tier, scratch_dir, rubric.call_timeout_s, rubric.budget_s)
     # --gpu: a second worker whose calls may run on the device (suite/test_gpu.py).
     device_student = None
-    if device is not None:
+    if suite.device is not None:
         gpu_scratch = scratch_dir / "gpu"
         gpu_scratch.mkdir(exist_ok=True)
-        device_student = StudentCode(devices.worker_spec(device, spec), tier, gpu_scratch,
-                                     *devices.limits_of(device, rubric))
-    conftest.SESSION.update(student=student, reference_dir=str(reference_dir), gpu=device is not None,
-                            device=device, device_student=device_student, gpu_skip=gpu_skip)
-    plugin = JSONReport()
-    args = [str(SUITE_DIR), "-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception",
-            "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise",
-            "-p", "no:cacheprovider", "-p", "no:warnings", "-p", "no:logging", "-p", "no:faulthandler",
-            "-p", "no:tmpdir", "-p", "no:monkeypatch", "-p", "no:recwarn",
-            "-p", "no:setuponly", "-p", "no:setupplan", "--capture=no", "--json-report-file=none",
-            "--json-report-omit", "collectors", "log", "streams", "warnings", "keywords"]
-    conftest.SESSION["keys"] = set(keys)
+        device_student = StudentCode(devices.worker_spec(suite.device, spec), tier, gpu_scratch,
+                                     *devices.limits_of(suite.device, rubric))
+    conftest.SESSION.update(student=student, reference_dir=str(reference_dir), device_student=device_student)
+    wanted = set(keys)
+    items = [item for item in suite.items if test_key(item) in wanted]
     try:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-            pytest.main(args, plugins=[plugin])
+            for i, item in enumerate(items):
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items) else None)
     finally:
         student.close()
         if device_student is not None:
             device_student.close()
-    skipped = [{"nodeid": nodeid, "outcome": "skipped", "metadata": {"skip_reason": gpu_skip}}
-               for nodeid in conftest.SESSION["not_run"]]
-    return {"records": plugin.report.get("tests", []) + skipped, "starts": student.starts,
+    suite.report_plugin.pytest_sessionfinish(suite.session)
+    skipped = [{"nodeid": item.nodeid, "outcome": "skipped", "metadata": {"skip_reason": suite.gpu_skip}}
+               for item in suite.not_run if test_key(item) in wanted]
+    return {"records": suite.report_plugin.report.get("tests", []) + skipped, "starts": student.starts,
             "printed": student.printed()}
 
 
 def start_shard(keys, scratch_dir, setup):
-    """Fork a process that runs `keys` (run_shard) and sends back its result; returns (pid, pipe)."""
+    """Fork a process that runs `keys` (run_tests) and sends back its result; returns (pid, pipe)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
             os.close(read_end)
-            result = json.dumps(run_shard(keys, scratch_dir, **setup)).encode()
+            result = json.dumps(run_tests(keys, scratch_dir, **setup)).encode()
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(result)
         except BaseException:

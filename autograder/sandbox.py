@@ -357,12 +357,14 @@ def processes_of(uid, zombies=False):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status") as f:
-                status = dict(line.split(":", 1) for line in f if ":" in line)
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read()
         except OSError:
             continue
-        if int(status.get("Uid", "-1").split()[0]) == uid and (
-                zombies or not status.get("State", "").strip().startswith("Z")):
+        line = status.find(b"\nUid:")  # "Uid:\t<real>\t<effective>..."
+        if line < 0 or int(status[line + 5:].split(None, 1)[0]) != uid:
+            continue
+        if zombies or b"\nState:\tZ" not in status:
             found.append(int(entry))
     return found
 

@@ -12,9 +12,10 @@ import pytest
 from autograder import contract
 from autograder.proxy import GradingFailure, StudentCode
 
-# Set by runner.py before pytest starts: the StudentCode of this submission
+# Set by runner.py: before pytest collects, what to collect ("grading",
+# "keys", "device"); before the tests run, the StudentCode of this submission
 # and the reference folder.
-SESSION = {"student": None, "reference_dir": None, "keys": None, "gpu": False}
+SESSION = {"grading": False, "student": None, "reference_dir": None, "keys": None, "gpu": False}
 
 
 class Reference:
@@ -51,10 +52,10 @@ def pytest_collection_modifyitems(config, items):
     """
     keys = SESSION["keys"]
     chosen = [item for item in items if keys is None or item.originalname.removeprefix("test_") in keys]
-    grading = SESSION["student"] is not None  # not a bare `pytest --collect-only` of the suite
+    grading = SESSION.get("grading", False)  # not a bare `pytest --collect-only` of the suite
     not_run = [item for item in chosen
-               if grading and SESSION.get("device_student") is None and "device_student" in item.fixturenames]
-    SESSION["not_run"] = [item.nodeid for item in not_run]
+               if grading and SESSION.get("device") is None and "device_student" in item.fixturenames]
+    SESSION["not_run"] = not_run
     chosen = [item for item in chosen if item not in not_run]
     config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
     items[:] = chosen

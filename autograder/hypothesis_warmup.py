@@ -1,0 +1,64 @@
+"""Work hypothesis does once per process, done before a batch forks.
+
+A batch forks one grader per submission from a parent that has imported the
+suite. Whatever hypothesis computes lazily at its first test would otherwise
+be computed again in every child (and, by touching the parent's memory,
+copy it). Each step below is a guess-free shortcut: it calls hypothesis's own
+code early, so the children inherit the result. On a hypothesis without the
+internals a step relies on, that step does nothing.
+"""
+
+
+def warm_up(suite_modules):
+    """Everything below, for the tests of `suite_modules`."""
+    tests = [value.hypothesis for module in suite_modules for value in vars(module).values()
+             if getattr(getattr(value, "hypothesis", None), "inner_test", None) is not None]
+    remember_test_digests(tests)
+    validate_strategies(tests)
+    register_hypothesis_random()
+    scan_local_constants()
+
+
+def remember_test_digests(tests):
+    """Hash each test's source (its derandomized seed) once.
+
+    Hypothesis hashes a test's source every time the test runs (about
+    1.5 ms, twice per test). The suite does not change while a grader runs.
+    """
+    from hypothesis import core
+    compute = getattr(core, "function_digest", None)
+    if compute is None:
+        return
+    digests = {test.inner_test: compute(test.inner_test) for test in tests}
+    core.function_digest = lambda function: digests[function] if function in digests else compute(function)
+
+
+def validate_strategies(tests):
+    """Validate each test's strategies (hypothesis does it at a strategy's first draw)."""
+    for test in tests:
+        for strategy in getattr(test, "_given_kwargs", {}).values():
+            validate = getattr(strategy, "validate", None)
+            if validate is not None:
+                validate()
+
+
+def register_hypothesis_random():
+    """Create hypothesis's own Random: at a process's first test, hypothesis
+    registers it with a full `gc.collect()` (to check it stays alive)."""
+    from hypothesis.internal.entropy import deterministic_PRNG
+    with deterministic_PRNG():
+        pass
+
+
+def scan_local_constants():
+    """Have hypothesis look through the loaded modules for constants.
+
+    Hypothesis sometimes draws a constant found in the source of a module of
+    this project. At its next draw it looks through every module loaded since
+    its last look: in a forked child, several hundred (about 0.1 s).
+    """
+    try:
+        from hypothesis.internal.conjecture.providers import _get_local_constants
+    except ImportError:
+        return
+    _get_local_constants()
