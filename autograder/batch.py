@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import report, runner
+from . import report, runner, sandbox
 from .submission import SubmissionError, name_of, prepare
 
 # Each shard pays for a process and a worker (about 0.25 s of CPU): past a few,
@@ -44,7 +44,13 @@ def grade_batch(paths, out_dir, *, rubric, tier, jobs, gpu=False, select=None, p
             return _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, reference_dir, stubs_dir)
         finally:
             gc.unfreeze()
-    return runner.with_suite(rubric, grade_all, select=select, gpu=gpu)
+    # At the limits tier, workers are forked from a zygote that has imported
+    # NumPy once (it starts up while pytest collects the suite).
+    sandbox.start_zygote(tier)
+    try:
+        return runner.with_suite(rubric, grade_all, select=select, gpu=gpu)
+    finally:
+        sandbox.stop_zygote()
 
 
 def _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, reference_dir, stubs_dir):

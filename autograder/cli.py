@@ -128,8 +128,9 @@ def grade_command(args):
 
 
 def probe_while_loading(forced):
-    """The sandbox tier; its probe (a sandboxed Python start) runs while the
-    grader imports pytest, hypothesis and the suite, which it needs anyway."""
+    """The sandbox tier; its probe (a sandboxed Python start) and, at the
+    limits tier, the start of the worker zygote run while the grader imports
+    pytest, hypothesis and the suite, which it needs anyway."""
     import threading
     from . import runner, sandbox
 
@@ -140,6 +141,8 @@ def probe_while_loading(forced):
             outcome["tier"] = sandbox.probe(forced)
         except (RuntimeError, ValueError) as error:
             outcome["error"] = str(error)
+            return
+        sandbox.start_zygote(outcome["tier"])  # it imports NumPy meanwhile too (see batch.py)
 
     thread = threading.Thread(target=probe)
     thread.start()

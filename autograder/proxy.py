@@ -64,12 +64,10 @@ class WorkerProcess:
     def __init__(self, spec, tier, stderr_path):
         self.tier = tier
         self.lease = sandbox.lease_uid()  # a uid of its own when root: see sandbox.py
-        argv, kwargs = sandbox.command(tier, spec, uid=self.lease.uid)
         self.stderr_file = open(stderr_path, "ab")
         if self.stderr_file.tell() > STDERR_KEPT_BYTES:  # a flood before a restart: make room again
             self.stderr_file.truncate(STDERR_KEPT_BYTES)
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self.stderr_file, **kwargs)
+        self.process = sandbox.start_worker(tier, spec, self.lease.uid, self.stderr_file)
         self.buffer = bytearray()
 
     def request(self, header, blobs, timeout):
@@ -124,6 +122,7 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             pass
         self.lease.release()  # also kills what left the process group (setsid), as root
+        getattr(self.process, "release", lambda: None)()  # a zygote's worker: it may be reaped now
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()

@@ -25,8 +25,10 @@ import fcntl
 import json
 import os
 import random
+import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -55,6 +57,8 @@ SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 # Where things appear inside the bwrap sandbox.
 # Passed to a worker that binds the GPU (device_module set, /dev/nvidia* present).
 GPU_ENVIRONMENT = ("LD_LIBRARY_PATH", "CUDA_PATH", "CUDA_HOME", "CUDA_VISIBLE_DEVICES")
+# The whole environment of a worker at the limits tier.
+LIMITS_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 INSIDE = {"submission": "/sandbox/submission", "stubs": "/sandbox/stubs",
           "site": "/sandbox/site", "worker": "/sandbox/worker.py"}
 
@@ -107,14 +111,19 @@ def command(tier, spec, uid=None):
     uid: the unprivileged uid the worker runs as when the grader is root
     (see `lease_uid`); nobody when not given.
     """
-    config = {"limits": spec.limits.rlimits(), "allowed_imports": list(spec.allowed_imports),
-              "device_module": spec.device_module}
+    config = worker_config(spec)
     uid = NOBODY if uid is None else uid
     if tier == "bwrap":
         return _bwrap_command(spec, config, uid)
     if tier == "limits":
         return _limits_command(spec, config, uid)
     raise ValueError(f"unknown sandbox tier {tier!r}; choose one of {', '.join(TIERS)}")
+
+
+def worker_config(spec):
+    """The part of a worker's config that does not depend on the tier."""
+    return {"limits": spec.limits.rlimits(), "allowed_imports": list(spec.allowed_imports),
+            "device_module": spec.device_module}
 
 
 def _bwrap_command(spec, config, uid):
@@ -162,6 +171,12 @@ def _bwrap_command(spec, config, uid):
 
 
 def _limits_command(spec, config, uid):
+    config, kwargs = _limits_config(spec, config, uid)
+    return [base_python(), "-I", "-S", str(WORKER_SOURCE), json.dumps(config)], kwargs
+
+
+def _limits_config(spec, config, uid):
+    """(the worker's config, Popen's keyword arguments) at the limits tier."""
     site = [str(p.parent) for p in numpy_site_entries()[:1]] + [str(Path(p).parent) for p in spec.extra_site]
     config = {**config, "submission": str(spec.submission_dir), "stubs": str(spec.stubs_dir),
               "site": sorted(set(site))}
@@ -169,12 +184,137 @@ def _limits_command(spec, config, uid):
         # The worker starts as root (so that an interpreter under a 0700 folder
         # such as /root still loads) and drops to `uid` before student code runs.
         config["uid"] = uid
-    kwargs = {"start_new_session": True, "env": {"PATH": "/usr/bin:/bin", "HOME": "/tmp",
-                                                 "LANG": "C.UTF-8"},
-              "cwd": str(spec.submission_dir)}
+    kwargs = {"start_new_session": True, "env": dict(LIMITS_ENVIRONMENT), "cwd": str(spec.submission_dir)}
     if spec.device_module and _gpu_devices():
         kwargs["env"].update(_gpu_environment())
-    return [base_python(), "-I", "-S", str(WORKER_SOURCE), json.dumps(config)], kwargs
+    return config, kwargs
+
+
+# --- the zygote: fast worker starts at the limits tier -----------------------
+
+class Zygote:
+    """A process that has imported NumPy and forks a fresh worker on request
+    (worker.zygote_main). A batch starts one before it forks its graders;
+    every grader process it forks may then ask it for workers."""
+
+    def __init__(self):
+        parent_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        site = sorted({str(p.parent) for p in numpy_site_entries()[:1]})
+        self.process = subprocess.Popen(
+            [base_python(), "-I", "-S", str(WORKER_SOURCE), "--zygote", json.dumps(site)],
+            stdin=zygote_end.fileno(), stdout=subprocess.DEVNULL, env=dict(LIMITS_ENVIRONMENT), cwd="/",
+            start_new_session=True)
+        zygote_end.close()
+        self.control = parent_end
+
+    def fork_worker(self, spec, uid, stderr_file):
+        """A ForkedWorker for `spec`, or None if the zygote cannot make one."""
+        if spec.device_module or spec.extra_site:  # the GPU worker: its own environment, a plain start
+            return None
+        config, _ = _limits_config(spec, worker_config(spec), NOBODY if uid is None else uid)
+        stdin_read, stdin_write = os.pipe()
+        stdout_read, stdout_write = os.pipe()
+        status, status_for_worker = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            socket.send_fds(self.control, [json.dumps(config).encode()],
+                            [stdin_read, stdout_write, stderr_file.fileno(), status_for_worker.fileno()])
+            status.settimeout(10)
+            answer = json.loads(status.recv(1 << 12) or b"{}")
+        except (OSError, ValueError):
+            answer = {}
+        finally:
+            for fd in (stdin_read, stdout_write):
+                os.close(fd)
+            status_for_worker.close()
+        if not isinstance(answer.get("pid"), int):
+            for fd in (stdin_write, stdout_read):
+                os.close(fd)
+            status.close()
+            return None
+        return ForkedWorker(answer["pid"], os.fdopen(stdin_write, "wb"), os.fdopen(stdout_read, "rb"), status)
+
+    def close(self):
+        self.control.close()  # the zygote sees the end of its requests, kills its workers and exits
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class ForkedWorker:
+    """A worker forked by the Zygote, with the part of Popen's interface that
+    proxy.WorkerProcess uses. Its end is reported on the status socket."""
+
+    def __init__(self, pid, stdin, stdout, status):
+        self.pid, self.stdin, self.stdout, self.status = pid, stdin, stdout, status
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            self._read_status(0)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None and not self._read_status(timeout):
+            raise subprocess.TimeoutExpired("worker", timeout)
+        return self.returncode
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def release(self):
+        """The grader is done with this worker: the zygote may reap it."""
+        self.status.close()
+
+    def _read_status(self, timeout):
+        ready, _, _ = select.select([self.status], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            message = self.status.recv(1 << 12)
+        except OSError:
+            message = b""
+        try:
+            self.returncode = int(json.loads(message)["returncode"]) if message else -signal.SIGKILL
+        except (ValueError, KeyError, TypeError):
+            self.returncode = -signal.SIGKILL
+        return True
+
+
+ZYGOTE = None   # the running Zygote of this batch, if any (start_zygote)
+
+
+def start_zygote(tier):
+    """Start this batch's zygote when `tier` is the limits tier; returns it or None."""
+    global ZYGOTE
+    if tier == "limits" and ZYGOTE is None:
+        try:
+            ZYGOTE = Zygote()
+        except OSError:
+            ZYGOTE = None
+    return ZYGOTE
+
+
+def stop_zygote():
+    global ZYGOTE
+    if ZYGOTE is not None:
+        ZYGOTE.close()
+        ZYGOTE = None
+
+
+def start_worker(tier, spec, uid, stderr_file):
+    """The worker process for `spec`: forked by the zygote where there is
+    one, else started as `command` says (subprocess.Popen)."""
+    if tier == "limits" and ZYGOTE is not None:
+        forked = ZYGOTE.fork_worker(spec, uid, stderr_file)
+        if forked is not None:
+            return forked
+    argv, kwargs = command(tier, spec, uid=uid)
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_file, **kwargs)
 
 
 def _ancestors(path):
@@ -208,6 +348,8 @@ def probe(forced=None):
             raise ValueError(f"unknown sandbox tier {tier!r}; choose one of {', '.join(TIERS)}")
         if tier == "bwrap" and not shutil.which("bwrap"):
             continue
+        if tier == TIERS[-1] and not forced:
+            return tier  # the last resort: checking it could not change the answer
         if _tier_works(tier):
             return tier
     if forced:

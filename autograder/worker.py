@@ -70,17 +70,22 @@ def recv_frame(read_exactly):
 def encode_array(array):
     """`.npy` bytes (format 1.0) of a NumPy array; refuses object arrays (no pickles).
 
-    Plain numeric arrays get their header written here (NumPy's writer costs
-    ~40 µs an array, and the grader sends thousands); others go to NumPy.
+    Plain numeric arrays get their header written here, once per dtype and
+    shape (NumPy's writer costs ~40 µs an array, and the grader sends
+    thousands); others go to NumPy.
     """
     import numpy as np
     array = np.asarray(array)
-    if array.dtype.kind in "fiub" and array.dtype.itemsize in (1, 2, 4, 8) and array.dtype.names is None:
-        array = array if array.flags.c_contiguous else array.copy(order="C")
+    preamble = _NPY_PREAMBLES.get((array.dtype.str, array.shape))
+    if preamble is None and array.dtype.kind in "fiub" and array.dtype.itemsize in (1, 2, 4, 8) \
+            and array.dtype.names is None:
         header = "{'descr': '%s', 'fortran_order': False, 'shape': %r, }" % (array.dtype.str, array.shape)
         padding = -(10 + len(header) + 1) % 64   # the whole preamble is a multiple of 64 bytes
         header = (header + " " * padding + "\n").encode("latin1")
-        return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + array.tobytes()
+        preamble = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+        _remember(_NPY_PREAMBLES, (array.dtype.str, array.shape), preamble)
+    if preamble is not None:
+        return preamble + (array if array.flags.c_contiguous else array.copy(order="C")).tobytes()
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array, allow_pickle=False)
     return buffer.getvalue()
@@ -88,6 +93,14 @@ def encode_array(array):
 
 NPY_HEADER = re.compile(rb"\{'descr': '(?P<descr>[<>|][fiub][1248])', 'fortran_order': False, "
                         rb"'shape': \((?P<shape>[0-9, ]*)\), \}\s*\n")
+_NPY_PREAMBLES = {}   # (dtype.str, shape) -> the .npy preamble of such arrays
+_NPY_HEADERS = {}     # a plain .npy header -> (dtype, shape)
+
+
+def _remember(cache, key, value):
+    if len(cache) >= 4096:  # shapes are few; a flood of new ones only costs the cache
+        cache.clear()
+    cache[key] = value
 
 
 def decode_array(blob):
@@ -100,10 +113,16 @@ def decode_array(blob):
     import numpy as np
     if blob[:8] == b"\x93NUMPY\x01\x00" and len(blob) >= 10:
         header_len = int.from_bytes(blob[8:10], "little")
-        match = NPY_HEADER.fullmatch(blob[10:10 + header_len])
-        if match:
-            shape = tuple(int(n) for n in match["shape"].split(b",") if n.strip())
-            dtype = np.dtype(match["descr"].decode())
+        header = bytes(blob[10:10 + header_len])
+        known = _NPY_HEADERS.get(header)
+        if known is None:
+            match = NPY_HEADER.fullmatch(header)
+            if match:
+                shape = tuple(int(n) for n in match["shape"].split(b",") if n.strip())
+                known = (np.dtype(match["descr"].decode()), shape)
+                _remember(_NPY_HEADERS, header, known)
+        if known is not None:
+            dtype, shape = known
             data = np.frombuffer(blob, dtype=dtype, offset=10 + header_len)
             if data.size == math.prod(shape):
                 return data.reshape(shape).copy()
@@ -494,13 +513,23 @@ def stay_contained():
 
 
 def main(argv):
-    """worker.py CONFIG_JSON: {"submission", "stubs", "site", "limits", "allowed_imports"}."""
-    config = json.loads(argv[1])
+    """worker.py CONFIG_JSON: serve as the worker CONFIG_JSON describes
+    {"submission", "stubs", "site", "limits", "allowed_imports", "uid", "device_module"};
+    worker.py --zygote SITE_JSON: fork such workers on request (zygote_main)."""
+    if argv[1] == "--zygote":
+        zygote_main(json.loads(argv[2]))
+    else:
+        start(json.loads(argv[1]))
+    os._exit(0)
+
+
+def start(config):
+    """Become the worker `config` describes and serve until the grader closes stdin."""
     # The response channel is a private copy of stdout; whatever the student
     # prints goes to stderr (a capped file on the grader's side).
     responses = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
-    requests = os.fdopen(0, "rb", buffering=0)
+    requests = os.fdopen(0, "rb", buffering=1 << 16)  # a frame's many small parts: few system calls
     sys.stdout = sys.stderr
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"
@@ -517,7 +546,121 @@ def main(argv):
     if config.get("device_module"):
         enable_device(worker, config["device_module"])
     serve(worker, requests, responses)
-    os._exit(0)
+
+
+def zygote_main(site):
+    """Fork a fresh worker per request: the limits tier's fast start.
+
+    A new worker costs a Python start and a NumPy import (about 0.2 s of CPU);
+    a fork of this process, which has done both and never runs student code,
+    costs a few milliseconds. fd 0 is a SOCK_SEQPACKET socket: each request
+    is a worker's config (JSON) with four descriptors, the worker's stdin,
+    stdout and stderr and a status socket. On the status socket the zygote
+    answers {"pid": N} and, once the worker has ended, {"returncode": R}
+    (negative: killed by that signal). When the grader closes its end, the
+    zygote kills the worker's process group and only then reaps it, so that
+    the pid cannot be reused while the grader may still signal it.
+    """
+    import select
+    import signal
+    import socket
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    sys.path[:0] = site
+    import ctypes  # noqa: F401  (what every worker imports: imported once, here)
+    import inspect  # noqa: F401
+    import resource  # noqa: F401
+    import warnings  # noqa: F401
+    import numpy  # noqa: F401
+    # No death signal with the parent: the thread that started us may end
+    # first. The zygote ends when the last grader process closes fd 0's peer.
+    control = socket.socket(fileno=0)
+    wake_read, wake_write = os.pipe()
+    for fd in (wake_read, wake_write):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a worker's end wakes the select below
+    workers = {}   # pid -> [its status socket (None once the grader let go), its end reported]
+    while True:
+        watched = [control, wake_read] + [entry[0] for entry in workers.values() if entry[0] is not None]
+        ready, _, _ = select.select(watched, [], [])
+        if wake_read in ready:
+            while len(os.read(wake_read, 512)) == 512:
+                pass
+        if control in ready:
+            try:
+                message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
+            except OSError:
+                message, fds = b"", []
+            if not message:  # the grader is done: so are its workers
+                for pid in workers:
+                    _kill_group(pid)
+                return
+            if len(fds) == 4:
+                pid = os.fork()
+                if pid == 0:
+                    _become_worker(json.loads(message), fds)
+                status = socket.socket(fileno=fds.pop())
+                workers[pid] = [status, False]
+                status.send(json.dumps({"pid": pid}).encode())
+            for fd in fds:
+                os.close(fd)
+        for pid, entry in list(workers.items()):
+            status, reported = entry
+            if status is not None and status in ready:  # the grader let go of this worker
+                _kill_group(pid)
+                status.close()
+                entry[0] = status = None
+            if status is None:  # reap it now (the grader will not signal it again)
+                if _ended(pid, keep=False) is not None:
+                    del workers[pid]
+            elif not reported:
+                ended = _ended(pid, keep=True)
+                if ended is not None:
+                    code = ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status
+                    try:
+                        status.send(json.dumps({"returncode": code}).encode())
+                    except OSError:
+                        pass
+                    entry[1] = True
+                    _kill_group(pid)  # what the worker started goes with it
+
+
+def _ended(pid, keep):
+    """os.waitid's answer if `pid` has ended, else None; keep: leave it unreaped."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | (os.WNOWAIT if keep else 0))
+    except ChildProcessError:  # already reaped
+        return os.waitid_result((pid, 0, 0, 0, os.CLD_EXITED))
+
+
+def _kill_group(pid):
+    import signal
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _become_worker(config, fds):
+    """In a process the zygote just forked: take the request's descriptors as
+    stdin, stdout and stderr, close every other, and start."""
+    import signal
+    try:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for target, fd in enumerate(fds[:3]):
+            os.dup2(fd, target)
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) > 2:
+                try:
+                    os.close(int(name))
+                except OSError:
+                    pass
+        start(config)
+    finally:
+        os._exit(0)
 
 
 class ImportGuard:

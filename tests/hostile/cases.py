@@ -645,12 +645,13 @@ for i in range(16):
 ]
 
 # Graded alone, and the grader is killed while it hangs: does the sandbox die with it?
-ORPHANED = Case("orphaned_by_grader", "activations.py starts a sleeping child, then spins for 25 s at import",
-                lose=FUNCTIONS, says="", prepend={"activations.py": '''
+ORPHANED = Case("orphaned_by_grader", "activations.py starts a sleeping child in a session of its own, "
+                "then spins for 25 s at import", lose=FUNCTIONS, says="", prepend={"activations.py": '''
 import os
 import time
 if os.fork() == 0:
     try:
+        os.setsid()  # out of the worker's process group
         os.execv("/bin/sleep", ["@@TAG@@", "25"])
     finally:
         os._exit(0)

@@ -1,0 +1,140 @@
+"""The limits tier's zygote: workers forked from a process that has imported
+NumPy once (sandbox.Zygote, worker.zygote_main) must behave like workers
+started from scratch: they answer, report how they ended, die when their
+grader lets go of them or dies, and leave nothing behind.
+"""
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import devices, rubric as rubric_module, sandbox
+from autograder.proxy import StudentCode, StudentCallFailed
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSION = ROOT / "examples" / "submissions" / "reference_solution"
+STUBS = ROOT / "assignments"
+RUBRIC = rubric_module.load()
+
+
+@pytest.fixture
+def zygote():
+    zygote = sandbox.start_zygote("limits")
+    assert zygote is not None
+    yield zygote
+    sandbox.stop_zygote()
+    assert zygote.process.poll() is not None, "the zygote outlived stop_zygote"
+
+
+def student_code(device=None):
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-zygote-test-"))
+    scratch.chmod(0o711)
+    spec = sandbox.WorkerSpec(SUBMISSION, STUBS, RUBRIC.limits, RUBRIC.allowed_imports or ())
+    if device is not None:
+        spec = devices.worker_spec(device, spec)
+    return StudentCode(spec, "limits", scratch, call_timeout_s=3.0, budget_s=30.0)
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "\nState:\tZ" not in f.read()
+    except OSError:
+        return False
+
+
+def wait_until(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_forked_worker_answers_like_a_started_one(zygote):
+    """Does a worker forked by the zygote run the student's code and send the result back?"""
+    code = student_code()
+    try:
+        assert isinstance(code.worker.process, sandbox.ForkedWorker)
+        z = np.linspace(-3, 3, 12).reshape(3, 4)
+        np.testing.assert_allclose(code.call("sigmoid", z).value, 1 / (1 + np.exp(-z)))
+    finally:
+        code.close()
+
+
+def test_a_forked_worker_runs_as_its_leased_uid_in_a_session_of_its_own(zygote):
+    """Is the forked worker its own process group leader, under the uid the grader leased (as root)?"""
+    code = student_code()
+    try:
+        code.call("sigmoid", np.zeros((1, 1)))  # serving: past its start-up as root
+        pid = code.worker.process.pid
+        assert os.getpgid(pid) == pid
+        if os.geteuid() == 0:
+            with open(f"/proc/{pid}/status") as f:
+                uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+            assert uids == [str(code.worker.lease.uid)] * 4
+    finally:
+        code.close()
+
+
+def test_a_forked_workers_death_is_reported_with_its_signal(zygote):
+    """A worker killed by SIGSEGV: does the call fail saying so, and the next test get a fresh worker?"""
+    code = student_code()
+    try:
+        first = code.worker.process.pid
+        os.kill(first, signal.SIGSEGV)
+        with pytest.raises(StudentCallFailed, match="segmentation fault"):
+            code.call("sigmoid", np.zeros((2, 2)))
+        assert not alive(first)
+        code.begin_test()
+        assert code.call("sigmoid", np.zeros((2, 2))).value[0, 0] == 0.5
+        assert code.worker.process.pid != first and code.starts == 2
+    finally:
+        code.close()
+
+
+def test_a_worker_is_killed_when_its_grader_dies(zygote):
+    """A grader process that dies without closing its worker: does the zygote kill the worker?"""
+    read_end, write_end = os.pipe()
+    grader = os.fork()
+    if grader == 0:  # a grader that starts a worker and dies holding it
+        code = student_code()
+        os.write(write_end, str(code.worker.process.pid).encode())
+        os._exit(0)
+    os.close(write_end)
+    worker_pid = int(os.read(read_end, 32))
+    os.close(read_end)
+    os.waitpid(grader, 0)
+    assert wait_until(lambda: not alive(worker_pid)), "the worker outlived its grader"
+
+
+def test_stopping_the_zygote_ends_its_workers(zygote):
+    """Does stop_zygote take down a worker the grader never closed?"""
+    code = student_code()
+    pid = code.worker.process.pid
+    sandbox.stop_zygote()
+    assert wait_until(lambda: not alive(pid))
+    code.worker.lease.release()
+
+
+def test_the_gpu_worker_is_started_from_scratch(zygote):
+    """A worker with a device module has an environment of its own: no zygote for it."""
+    code = student_code(device=devices.standin_device())
+    try:
+        assert not isinstance(code.worker.process, sandbox.ForkedWorker)
+    finally:
+        code.close()
+
+
+def test_without_a_zygote_workers_start_as_before():
+    """No zygote running: is the worker a plain subprocess that answers?"""
+    assert sandbox.ZYGOTE is None
+    code = student_code()
+    try:
+        assert not isinstance(code.worker.process, sandbox.ForkedWorker)
+        assert code.call("sigmoid", np.zeros((1, 1))).value[0, 0] == 0.5
+    finally:
+        code.close()
