@@ -201,15 +201,21 @@ class StudentCode:
         return Returned(decode_result(response["result"], out_blobs, device=on_device), response.get("mutated", []),
                         response.get("warnings", []), response.get("seconds", 0.0), response.get("device_stats"))
 
-    def call_many(self, function, arg_lists):
-        """Call `function` once per argument list in one round trip; returns decoded results."""
-        blobs, calls, memo = [], [], {}
-        for args in arg_lists:  # the lists share most arrays: each is sent once
-            calls.append({"args": [encode_arg(a, blobs, memo) for a in args]})
+    def call_many(self, function, args, variants):
+        """Call `function` once per variant of `args`, in one round trip; returns decoded results.
+
+        variants: one list per call of (path, array) replacements: the
+        argument at `path` (positions and keys into args, e.g. (3, "W_xf"))
+        is `array` in that call; an empty list calls `function(*args)`.
+        """
+        blobs, memo = [], {}
         header = {"op": "call_many", "module": contract.module_of(function), "function": function,
-                  "calls": calls, "discard": list(contract.cache_positions(function))}
+                  "args": [encode_arg(a, blobs, memo) for a in args],
+                  "calls": [{"replace": [[list(path), encode_arg(array, blobs, memo)["array"]]
+                                         for path, array in variant]} for variant in variants],
+                  "discard": list(contract.cache_positions(function))}
         response, out_blobs = self._request(header, blobs, function=function,
-                                            timeout=self.call_timeout_s * max(1, len(arg_lists) / 20))
+                                            timeout=self.call_timeout_s * max(1, len(variants) / 20))
         return [decode_result(spec, out_blobs) for spec in response["results"]]
 
     def _call_header(self, function, args, kwargs, keep):

@@ -240,25 +240,13 @@ class Worker:
             except BaseException as error:
                 raise StudentError("exception", student_traceback(error)) from None
             seconds = time.perf_counter() - start
-        left = left_running(threads)
-        if left:
-            # A thread or a child could change caches or answers behind the
-            # grader's back: fail the call and end this process (the grader
-            # kills what it started and starts a fresh one).
-            plural = {"thread": "threads", "process": "child processes"}[left]
-            raise StudentError(left, f"{header['function']} left a {left} running after it returned "
-                                     f"({plural} are not allowed; the process running your code was restarted)",
-                               fatal=True)
+        refuse_leftovers(threads, header["function"])
         keep, discard = set(header.get("keep", [])), set(header.get("discard", []))
         if (keep or discard) and isinstance(result, tuple):
             result = tuple(None if i in discard else self.hold(v) if i in keep else v
                            for i, v in enumerate(result))
         out_blobs = []
-        try:
-            described = describe(result, out_blobs, self.to_plain)
-        except Exception as error:  # e.g. a list that contains itself
-            raise StudentError("result", f"{header['function']} returned something the grader cannot read "
-                                         f"({type(error).__name__})") from None
+        described = describe_result(result, out_blobs, self.to_plain, header["function"])
         response = {
             "ok": True,
             "result": described,
@@ -287,6 +275,29 @@ class StudentError(Exception):
     def __init__(self, kind, message, fatal=False):
         super().__init__(message)
         self.kind, self.fatal = kind, fatal
+
+
+def refuse_leftovers(threads_before, function):
+    """Fail the call, and end this process, if the student's code left a thread or a process running.
+
+    Either could change caches or answers behind the grader's back; the
+    grader kills what it started and starts a fresh worker.
+    """
+    left = left_running(threads_before)
+    if left:
+        plural = {"thread": "threads", "process": "child processes"}[left]
+        raise StudentError(left, f"{function} left a {left} running after it returned "
+                                 f"({plural} are not allowed; the process running your code was restarted)",
+                           fatal=True)
+
+
+def describe_result(result, blobs, to_plain, function):
+    """describe(), failing the call when the result cannot be described (e.g. a list that contains itself)."""
+    try:
+        return describe(result, blobs, to_plain)
+    except Exception as error:
+        raise StudentError("result", f"{function} returned something the grader cannot read "
+                                     f"({type(error).__name__})") from None
 
 
 def left_running(threads_before):
@@ -420,25 +431,43 @@ def serve(worker, requests, responses):
 
 
 def call_many(worker, header, blobs):
-    """The same function on several argument lists (gradient checks): one round trip."""
+    """One function on variants of one argument list (gradient checks), in one round trip.
+
+    header["args"] are the base arguments' specs; each of header["calls"]
+    lists replacements [path, blob index]: the argument at `path` (positions
+    and keys, e.g. [3, "W_xf"]) is that blob's array in this call. Every
+    call gets fresh copies of every array. Warnings are not collected.
+    """
+    import warnings
+
+    import numpy as np
+    function = worker.function(header["module"], header["function"])
+    discard = set(header.get("discard", []))
     results, out_blobs, decoded = [], [], {}
-    for call in header["calls"]:
-        response, call_blobs = worker.call({**header, **call, "watch_arguments": False}, blobs, decoded)
-        offset = len(out_blobs)
-        out_blobs += call_blobs
-        results.append(shift_blobs(response["result"], offset))
+    threads = set(sys._current_frames())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            for call in header["calls"]:
+                args = [decode_arg(spec, blobs, worker.handles, decoded) for spec in header["args"]]
+                for path, index in call.get("replace", []):
+                    replace_at(args, path, decode_arg({"array": index}, blobs, worker.handles, decoded))
+                try:
+                    result = function(*args)
+                except BaseException as error:
+                    raise StudentError("exception", student_traceback(error)) from None
+                refuse_leftovers(threads, header["function"])
+                if discard and isinstance(result, tuple):
+                    result = tuple(None if i in discard else v for i, v in enumerate(result))
+                results.append(describe_result(result, out_blobs, worker.to_plain, header["function"]))
     return {"ok": True, "results": results}, out_blobs
 
 
-def shift_blobs(spec, offset):
-    if "array" in spec and spec.get("kind") == "array":
-        return {**spec, "array": spec["array"] + offset}
-    if "items" in spec:
-        items = spec["items"]
-        shifted = ({k: shift_blobs(v, offset) for k, v in items.items()} if isinstance(items, dict)
-                   else [shift_blobs(v, offset) for v in items])
-        return {**spec, "items": shifted}
-    return spec
+def replace_at(args, path, value):
+    """args[path[0]][path[1]]... = value."""
+    for key in path[:-1]:
+        args = args[key]
+    args[path[-1]] = value
 
 
 def apply_limits(limits):

@@ -20,7 +20,8 @@ from autograder import contract, rubric as rubric_module, worker
 from autograder.proxy import Foreign, GradingFailure, decode_result
 from autograder.report import NODE, _skip_reason
 from autograder.rubric import RubricError
-from autograder.suite import checks
+from autograder.suite import checks, gradcheck, problems
+from autograder.suite.inputs import TELLING
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "autograder" / "suite"
@@ -392,3 +393,33 @@ def test_skip_reason_keeps_the_reasons_own_parentheses():
     assert _skip_reason(record) == "not requested (grade with --gpu)"
     assert _skip_reason({"call": {"longrepr": "('x.py', 1, \"Skipped: it's off\")"}}) == "it's off"
     assert _skip_reason({"setup": {"longrepr": None}}) == ""
+
+
+# ---------------------------------------------------------------- gradient checks' argument paths
+
+@pytest.mark.parametrize("make", [problems.rnn_step, problems.rnn_sequence, problems.lstm_step,
+                                  problems.lstm_sequence, problems.bilstm, problems.stacked,
+                                  problems.gru_step, problems.gru_sequence], ids=lambda make: make.__name__)
+def test_block_paths_lead_to_each_block_in_the_arguments(make):
+    """Does every block's path lead to that very block in build_args's arguments,
+    so that the worker's replacement at the path changes that block only?"""
+    problem = make(TELLING)
+    paths = gradcheck.block_paths(problem.build_args, problem.blocks)
+    assert set(paths) == set(problem.blocks)
+    args = problem.build_args(problem.blocks)
+    for name, path in paths.items():
+        target = args
+        for key in path:
+            target = target[key]
+        assert target is problem.blocks[name], name
+    assert len(set(paths.values())) == len(paths)
+
+
+def test_replace_at_changes_only_the_argument_at_the_path():
+    """Does the worker's replace_at put the value at the path and nowhere else?"""
+    args = [np.zeros(2), np.ones(2), {"W_xf": np.zeros((2, 2)), "b_f": np.zeros(2)}]
+    worker.replace_at(args, [2, "W_xf"], "new")
+    worker.replace_at(args, [0], "first")
+    assert args[0] == "first" and args[2]["W_xf"] == "new"
+    np.testing.assert_array_equal(args[1], np.ones(2))
+    np.testing.assert_array_equal(args[2]["b_f"], np.zeros(2))

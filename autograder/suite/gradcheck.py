@@ -34,9 +34,16 @@ class Forward:
     upstream: list                         # G_k, one per output dotted into the loss
     pick_outputs: Callable = lambda out: [out[0]]  # returned tuple -> the outputs
 
-    def losses(self, student, points):
-        """L at each point (a dict of blocks), in one round trip to the worker."""
-        results = student.call_many(self.function, [self.build_args(p) for p in points])
+    def losses(self, student, changes):
+        """L at each point, in one round trip to the worker.
+
+        changes: per point, the blocks that differ from `blocks` (name -> array);
+        {} is the point `blocks` itself.
+        """
+        paths = block_paths(self.build_args, self.blocks)
+        results = student.call_many(self.function, self.build_args(self.blocks),
+                                    [[(paths[name], value) for name, value in change.items()]
+                                     for change in changes])
         return [self.loss(result) for result in results]
 
     def loss(self, result):
@@ -59,9 +66,9 @@ def check_gradients(student, forward, analytic, backward, seed=0, tiny=False):
     points, plan = [], []
     for name, block in forward.blocks.items():
         for u in (unit_vectors(block) if full else random_directions(block, rng)):
-            points += [shifted(forward.blocks, name, STEP * u), shifted(forward.blocks, name, -STEP * u)]
+            points += [{name: block + STEP * u}, {name: block - STEP * u}]
             plan.append((name, u))
-    losses = forward.losses(student, [forward.blocks] + points)
+    losses = forward.losses(student, [{}] + points)
     scale = max(1.0, abs(losses[0]))
     worst = {}
     for i, (name, u) in enumerate(plan):
@@ -94,8 +101,7 @@ def locate(student, forward, analytic, name):
     if block.size > LOCATE_MAX_ENTRIES:
         return ""
     units = list(unit_vectors(block))
-    points = [p for u in units for p in (shifted(forward.blocks, name, STEP * u),
-                                          shifted(forward.blocks, name, -STEP * u))]
+    points = [p for u in units for p in ({name: block + STEP * u}, {name: block - STEP * u})]
     losses = forward.losses(student, points)
     numerical = np.array([(losses[2 * i] - losses[2 * i + 1]) / (2 * STEP) for i in range(len(units))])
     numerical = numerical.reshape(block.shape)
@@ -127,5 +133,29 @@ def random_directions(block, rng):
         yield u / np.linalg.norm(u)
 
 
-def shifted(blocks, name, delta):
-    return {**blocks, name: blocks[name] + delta}
+def block_paths(build_args, blocks):
+    """Block name -> where build_args puts that block in the arguments, as a
+    tuple of positions and keys (e.g. "W_xf" -> (3, "W_xf"))."""
+    markers = {name: _Marker(name) for name in blocks}
+    paths = {}
+
+    def walk(value, path):
+        if isinstance(value, _Marker):
+            paths[value.name] = path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+
+    walk(list(build_args(markers)), ())
+    missing = set(blocks) - set(paths)
+    if missing:
+        raise ValueError(f"build_args does not place the blocks {sorted(missing)} in the arguments")
+    return paths
+
+
+@dataclass(frozen=True)
+class _Marker:
+    name: str
