@@ -3,9 +3,9 @@
 A batch forks one grader per submission from a parent that has imported the
 suite. Whatever hypothesis computes lazily at its first test would otherwise
 be computed again in every child (and, by touching the parent's memory,
-copy it). Each step below is a guess-free shortcut: it calls hypothesis's own
-code early, so the children inherit the result. On a hypothesis without the
-internals a step relies on, that step does nothing.
+copy it). Each step below calls hypothesis's own code early, so that the
+children inherit the result; the results are the same as computed late. On a
+hypothesis without the internals a step relies on, that step does nothing.
 """
 
 

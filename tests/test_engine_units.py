@@ -423,3 +423,27 @@ def test_replace_at_changes_only_the_argument_at_the_path():
     assert args[0] == "first" and args[2]["W_xf"] == "new"
     np.testing.assert_array_equal(args[1], np.ones(2))
     np.testing.assert_array_equal(args[2]["b_f"], np.zeros(2))
+
+
+# ---------------------------------------------------------------- hypothesis's work done before forking
+
+def test_warm_up_leaves_hypothesis_nothing_to_do_per_process():
+    """After runner.preload: are the test digests remembered (and equal to hypothesis's own),
+    every strategy validated, and the loaded modules scanned for constants?"""
+    import threading
+
+    from hypothesis import core
+    from hypothesis.internal import reflection
+    from hypothesis.internal.conjecture import providers
+
+    from autograder import runner
+    runner.preload()
+    tests = [value.hypothesis for module in sys.modules.values()
+             if getattr(module, "__name__", "").startswith("autograder.suite.test_")
+             for value in vars(module).values() if hasattr(getattr(value, "hypothesis", None), "inner_test")]
+    assert len(tests) > 30
+    for test in tests:
+        assert core.function_digest(test.inner_test) == reflection.function_digest(test.inner_test)
+        for strategy in test._given_kwargs.values():
+            assert strategy.validate_called.get(threading.get_ident())
+    assert providers._sys_modules_len is not None
