@@ -100,8 +100,7 @@ def with_suite(rubric, then, *, select=None, gpu=False):
     preload()
     keys = [key for key, entry in rubric.tests.items() if select is None or select(entry)]
     device, gpu_skip = devices.resolve(gpu)
-    conftest.SESSION.update(grading=True, keys=set(keys), device=device, gpu=device is not None,
-                            gpu_skip=gpu_skip)
+    conftest.SESSION.update(grading=True, keys=set(keys), device=device, gpu_skip=gpu_skip)
     plugin, outcome = JSONReport(), {}
     stdout = sys.stdout
 
@@ -128,11 +127,6 @@ def with_suite(rubric, then, *, select=None, gpu=False):
             raise KeyboardInterrupt
         raise RuntimeError(f"the grading suite could not be collected (pytest exit code {int(exit_code)})")
     return outcome["value"]
-
-
-def test_key(item):
-    """The rubric key of a pytest test: its function's name without test_."""
-    return item.originalname.removeprefix("test_")
 
 
 def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFERENCE_DIR,
@@ -195,7 +189,7 @@ def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, referen
                                      *devices.limits_of(suite.device, rubric))
     conftest.SESSION.update(student=student, reference_dir=str(reference_dir), device_student=device_student)
     wanted = set(keys)
-    items = [item for item in suite.items if test_key(item) in wanted]
+    items = [item for item in suite.items if conftest.test_key(item) in wanted]
     try:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
             for i, item in enumerate(items):
@@ -206,7 +200,7 @@ def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, referen
             device_student.close()
     suite.report_plugin.pytest_sessionfinish(suite.session)
     skipped = [{"nodeid": item.nodeid, "outcome": "skipped", "metadata": {"skip_reason": suite.gpu_skip}}
-               for item in suite.not_run if test_key(item) in wanted]
+               for item in suite.not_run if conftest.test_key(item) in wanted]
     return {"records": suite.report_plugin.report.get("tests", []) + skipped, "starts": student.starts,
             "printed": student.printed()}
 

@@ -177,9 +177,8 @@ def _limits_command(spec, config, uid):
 
 def _limits_config(spec, config, uid):
     """(the worker's config, Popen's keyword arguments) at the limits tier."""
-    site = [str(p.parent) for p in numpy_site_entries()[:1]] + [str(Path(p).parent) for p in spec.extra_site]
     config = {**config, "submission": str(spec.submission_dir), "stubs": str(spec.stubs_dir),
-              "site": sorted(set(site))}
+              "site": _limits_site(spec.extra_site)}
     if os.geteuid() == 0:
         # The worker starts as root (so that an interpreter under a 0700 folder
         # such as /root still loads) and drops to `uid` before student code runs.
@@ -188,6 +187,12 @@ def _limits_config(spec, config, uid):
     if spec.device_module and _gpu_devices():
         kwargs["env"].update(_gpu_environment())
     return config, kwargs
+
+
+def _limits_site(extra_site=()):
+    """The import-path folders of a limits-tier worker: NumPy's site-packages and the extra sites'."""
+    site = [str(p.parent) for p in numpy_site_entries()[:1]] + [str(Path(p).parent) for p in extra_site]
+    return sorted(set(site))
 
 
 # --- the zygote: fast worker starts at the limits tier -----------------------
@@ -199,9 +204,8 @@ class Zygote:
 
     def __init__(self):
         parent_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        site = sorted({str(p.parent) for p in numpy_site_entries()[:1]})
         self.process = subprocess.Popen(
-            [base_python(), "-I", "-S", str(WORKER_SOURCE), "--zygote", json.dumps(site)],
+            [base_python(), "-I", "-S", str(WORKER_SOURCE), "--zygote", json.dumps(_limits_site())],
             stdin=zygote_end.fileno(), stdout=subprocess.DEVNULL, env=dict(LIMITS_ENVIRONMENT), cwd="/",
             start_new_session=True)
         zygote_end.close()

@@ -560,8 +560,7 @@ def start(config):
     os.dup2(2, 1)
     requests = os.fdopen(0, "rb", buffering=1 << 16)  # a frame's many small parts: few system calls
     sys.stdout = sys.stderr
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"
+    one_blas_thread()
     sys.path[:0] = [config["submission"], config["stubs"], *config.get("site", [])]
     import numpy  # noqa: F401  (imported before the limits: BLAS reserves memory at start)
     apply_limits(config.get("limits", {}))
@@ -575,6 +574,12 @@ def start(config):
     if config.get("device_module"):
         enable_device(worker, config["device_module"])
     serve(worker, requests, responses)
+
+
+def one_blas_thread():
+    """Before NumPy loads: BLAS runs on one thread (a worker must not use the grader's cores)."""
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
 
 
 def zygote_main(site):
@@ -593,8 +598,7 @@ def zygote_main(site):
     import select
     import signal
     import socket
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"
+    one_blas_thread()
     sys.path[:0] = site
     import ctypes  # noqa: F401  (what every worker imports: imported once, here)
     import inspect  # noqa: F401

@@ -427,23 +427,29 @@ def test_replace_at_changes_only_the_argument_at_the_path():
 
 # ---------------------------------------------------------------- hypothesis's work done before forking
 
+WARM_UP_PROBE = """
+import sys, threading
+from hypothesis import core
+from hypothesis.internal import reflection
+from hypothesis.internal.conjecture import providers
+from autograder import runner
+runner.preload()
+tests = [value.hypothesis for name, module in list(sys.modules.items()) if name.startswith("autograder.suite.test_")
+         for value in vars(module).values() if hasattr(getattr(value, "hypothesis", None), "inner_test")]
+print(len(tests))
+print(all(core.function_digest is not reflection.function_digest
+          and core.function_digest(t.inner_test) == reflection.function_digest(t.inner_test) for t in tests))
+print(all(s.validate_called.get(threading.get_ident()) for t in tests for s in t._given_kwargs.values()))
+print(all(id(module) in providers._seen_modules for name, module in list(sys.modules.items())
+          if name.startswith("autograder.suite")))
+"""
+
+
 def test_warm_up_leaves_hypothesis_nothing_to_do_per_process():
-    """After runner.preload: are the test digests remembered (and equal to hypothesis's own),
-    every strategy validated, and the loaded modules scanned for constants?"""
-    import threading
-
-    from hypothesis import core
-    from hypothesis.internal import reflection
-    from hypothesis.internal.conjecture import providers
-
-    from autograder import runner
-    runner.preload()
-    tests = [value.hypothesis for module in sys.modules.values()
-             if getattr(module, "__name__", "").startswith("autograder.suite.test_")
-             for value in vars(module).values() if hasattr(getattr(value, "hypothesis", None), "inner_test")]
-    assert len(tests) > 30
-    for test in tests:
-        assert core.function_digest(test.inner_test) == reflection.function_digest(test.inner_test)
-        for strategy in test._given_kwargs.values():
-            assert strategy.validate_called.get(threading.get_ident())
-    assert providers._sys_modules_len is not None
+    """In a fresh process, after runner.preload alone: are the test digests remembered (and equal to
+    hypothesis's own), every strategy validated, and the suite's modules scanned for constants?"""
+    done = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    count, digests, validated, scanned = done.stdout.split()
+    assert int(count) > 30
+    assert (digests, validated, scanned) == ("True", "True", "True")

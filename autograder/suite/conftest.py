@@ -15,7 +15,7 @@ from autograder.proxy import GradingFailure, StudentCode
 # Set by runner.py: before pytest collects, what to collect ("grading",
 # "keys", "device"); before the tests run, the StudentCode of this submission
 # and the reference folder.
-SESSION = {"grading": False, "student": None, "reference_dir": None, "keys": None, "gpu": False}
+SESSION = {"grading": False, "student": None, "reference_dir": None, "keys": None}
 
 
 class Reference:
@@ -28,6 +28,11 @@ class Reference:
 
     def __getattr__(self, function):
         return getattr(self.modules[contract.module_of(function)], function)
+
+
+def test_key(item):
+    """The rubric key of a pytest test: its function's name without test_."""
+    return item.originalname.removeprefix("test_")
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +56,7 @@ def pytest_collection_modifyitems(config, items):
     (running 27 tests only to skip them costs pytest about 0.1 s a submission).
     """
     keys = SESSION["keys"]
-    chosen = [item for item in items if keys is None or item.originalname.removeprefix("test_") in keys]
+    chosen = [item for item in items if keys is None or test_key(item) in keys]
     grading = SESSION.get("grading", False)  # not a bare `pytest --collect-only` of the suite
     not_run = [item for item in chosen
                if grading and SESSION.get("device") is None and "device_student" in item.fixturenames]

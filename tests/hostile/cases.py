@@ -645,20 +645,27 @@ for i in range(16):
 ]
 
 # Graded alone, and the grader is killed while it hangs: does the sandbox die with it?
-ORPHANED = Case("orphaned_by_grader", "activations.py starts a sleeping child in a session of its own, "
-                "then spins for 25 s at import", lose=FUNCTIONS, says="", prepend={"activations.py": '''
+ORPHAN_SOURCE = '''
 import os
 import time
 if os.fork() == 0:
     try:
-        os.setsid()  # out of the worker's process group
+        @@LEAVE_GROUP@@
         os.execv("/bin/sleep", ["@@TAG@@", "25"])
     finally:
         os._exit(0)
 _end = time.monotonic() + 25
 while time.monotonic() < _end:
     pass
-'''}, beyond=("limits",))
+'''
+ORPHANED_IN_GROUP = Case("orphaned_by_grader", "activations.py starts a sleeping child, then spins for 25 s "
+                         "at import", lose=FUNCTIONS, says="",
+                         prepend={"activations.py": ORPHAN_SOURCE.replace("@@LEAVE_GROUP@@", "pass")})
+ORPHANED = Case("orphaned_in_own_session", "activations.py starts a sleeping child in a session of its own, "
+                "then spins for 25 s at import", lose=FUNCTIONS, says="",
+                prepend={"activations.py": ORPHAN_SOURCE.replace("@@LEAVE_GROUP@@", "os.setsid()")},
+                beyond=("limits",))
+ORPHAN_CASES = (ORPHANED_IN_GROUP, ORPHANED)
 
 BY_NAME = {case.name: case for case in CASES}
 assert len(BY_NAME) == len(CASES), "case names must be unique"
