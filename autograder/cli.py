@@ -35,7 +35,7 @@ def build_parser():
                        help="submissions graded in parallel (default: the number of cores)")
     grade.add_argument("--gpu", action="store_true", help="also run the CuPy GPU parity checks")
     grade.add_argument("--rubric", metavar="FILE", help="rubric file (default: the bundled rubric.toml)")
-    grade.add_argument("--sandbox", choices=("bwrap", "limits"),
+    grade.add_argument("--sandbox", choices=("namespaces", "bwrap", "limits"),
                        help="force an isolation tier (default: the strongest that works)")
     grade.add_argument("--fail-under", type=score_value, metavar="SCORE",
                        help="exit 1 when a submission scores below SCORE points (for CI)")
@@ -56,7 +56,7 @@ def build_parser():
     check.add_argument("path", nargs="?", default=".", metavar="PATH",
                        help="your folder, notebook or zip (default: the current folder)")
     check.add_argument("--out", metavar="DIR", help="also write the JSON report there")
-    check.add_argument("--sandbox", choices=("bwrap", "limits"),
+    check.add_argument("--sandbox", choices=("namespaces", "bwrap", "limits"),
                        help="force an isolation tier (default: the strongest that works)")
     return parser
 
@@ -168,7 +168,7 @@ def warn_if_exposed(tier):
     """One line when submissions at this tier can read the hidden reference (the README's Security section)."""
     from . import runner
     same_user = os.geteuid() != 0  # the worker then runs as this user
-    if tier != "bwrap" and (same_user or any(sandbox_can_read(p) for p in runner.REFERENCE_DIR.glob("*.py"))):
+    if tier == "limits" and (same_user or any(sandbox_can_read(p) for p in runner.REFERENCE_DIR.glob("*.py"))):
         print(f"autograder: warning: at the {tier} tier a submission can read {runner.REFERENCE_DIR}; "
               f"grade untrusted code with bubblewrap (see the README's Security section)", file=sys.stderr)
 

@@ -25,6 +25,7 @@ STDERR_SHOWN_BYTES = 2000
 # What a plain NumPy array returned by a call on device arrays decodes to.
 LEFT_DEVICE = "a NumPy array where a device array was expected (it left the device)"
 STDERR_KEPT_BYTES = 1 << 20   # what a restarted worker's output file is cut back to
+DYING_GRACE_S = 1.0            # how long a worker that closed its pipe may take to exit by itself
 
 
 class GradingFailure(AssertionError):
@@ -99,6 +100,10 @@ class WorkerProcess:
             raise WorkerGone(f"sent an answer the grader refuses ({error})") from None
 
     def _death(self):
+        try:  # it closed its end: let it finish dying (a namespaces-tier keeper reports its worker's end)
+            self.process.wait(timeout=DYING_GRACE_S)
+        except subprocess.TimeoutExpired:
+            pass
         self.kill()
         code = self.process.returncode
         if self.tier == "bwrap" and code is not None and code > 128:

@@ -156,7 +156,7 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
         others = [finish_shard(helper) for helper in helpers]
     runs += others
     records = [record for run in runs for record in run["records"]]
-    tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier != "bwrap"}
+    tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier == "limits"}
     printed = "".join(dict.fromkeys(run["printed"] for run in runs))  # each worker may print the same
     extra = {"worker_starts": sum(run["starts"] for run in runs), "printed": printed[:1000]}
     if suite.gpu_requested:

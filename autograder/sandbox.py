@@ -2,6 +2,12 @@
 
 Tiers, strongest first; the grader probes once and uses the first that works:
 
+- "namespaces" (root only): what "bwrap" does, built by the worker itself
+  (namespaces.py) as it starts: new pid, mount, net, ipc and uts namespaces,
+  a filesystem holding only /usr, the Python installation, NumPy, the
+  student's files and the stubs (all read-only), a private size-capped /tmp;
+  then the worker drops to its uid with no groups. Workers are forked from a
+  zygote that has imported NumPy, so a worker starts in milliseconds.
 - "bwrap": bubblewrap with new pid, net, ipc and uts namespaces, a filesystem
   holding only /usr, the Python installation, NumPy, the student's files and
   the stubs (all read-only) and a private size-capped /tmp; it dies with its
@@ -41,8 +47,9 @@ from pathlib import Path
 import numpy
 
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
-TIERS = ("bwrap", "limits")
+TIERS = ("namespaces", "bwrap", "limits")
 TIER_DESCRIPTIONS = {
+    "namespaces": "namespace sandbox: own pid/net/ipc/mount namespaces, read-only minimal filesystem, no network",
     "bwrap": "bubblewrap sandbox: own pid/net/ipc namespaces, read-only minimal filesystem, no network",
     "limits": "degraded isolation: resource limits and a separate process only (no namespaces)",
 }
@@ -52,6 +59,8 @@ NOBODY = 65534
 # them; pick another range if yours does (AUTOGRADER_SANDBOX_UIDS=first:count).
 SANDBOX_UIDS = range(1_900_000_000, 1_900_000_000 + 256)
 LEASE_DIR = "/run/autograder-uids"
+NEW_ROOT = "/run/autograder-root"   # see _new_root_folder
+PROBE_TIMEOUT_S = 20
 # World-writable folders where a worker at the limits tier can leave files.
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 # Where things appear inside the bwrap sandbox.
@@ -115,6 +124,9 @@ def command(tier, spec, uid=None):
     uid = NOBODY if uid is None else uid
     if tier == "bwrap":
         return _bwrap_command(spec, config, uid)
+    if tier == "namespaces":
+        config, kwargs = _namespaces_config(spec, config, uid)
+        return [base_python(), "-I", "-S", str(WORKER_SOURCE), json.dumps(config)], kwargs
     if tier == "limits":
         return _limits_command(spec, config, uid)
     raise ValueError(f"unknown sandbox tier {tier!r}; choose one of {', '.join(TIERS)}")
@@ -189,20 +201,61 @@ def _limits_config(spec, config, uid):
     return config, kwargs
 
 
+def _namespaces_config(spec, config, uid):
+    """(the worker's config, Popen's keyword arguments) at the namespaces tier:
+    the limits tier's, with the plan of the sandbox the worker builds first
+    (namespaces.enter). NumPy keeps its own path inside, where the zygote
+    imported it from."""
+    config, kwargs = _limits_config(spec, config, uid)
+    binds, symlinks = [["/usr", "/usr", "ro"]], []
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{link}"):
+            symlinks.append([os.readlink(f"/{link}"), f"/{link}"])
+        elif os.path.isdir(f"/{link}"):
+            binds.append([f"/{link}", f"/{link}", "ro"])
+    prefix = os.path.realpath(sys.base_prefix)
+    if not prefix.startswith("/usr/"):
+        binds.append([prefix, prefix, "ro"])
+    binds += [[str(entry), str(entry), "ro"] for entry in numpy_site_entries() + [Path(p) for p in spec.extra_site]]
+    binds += [[str(spec.submission_dir), INSIDE["submission"], "ro"], [str(spec.stubs_dir), INSIDE["stubs"], "ro"]]
+    binds += [[f"/dev/{name}", f"/dev/{name}", "dev"] for name in ("null", "zero", "full", "random", "urandom")]
+    if spec.device_module and _gpu_devices():  # what CUDA reads besides its device files
+        binds += [[device, device, "dev"] for device in _gpu_devices()]
+        binds += [[path, path, "ro"] for path in ("/sys", "/etc/ld.so.cache") if os.path.exists(path)]
+    config.update(submission=INSIDE["submission"], stubs=INSIDE["stubs"],
+                  namespaces={"root": _new_root_folder(), "binds": binds, "symlinks": symlinks,
+                              "tmp_bytes": spec.limits.tmp_bytes})
+    kwargs["cwd"] = "/"
+    return config, kwargs
+
+
+@lru_cache(maxsize=None)
+def _new_root_folder():
+    """An empty folder each namespaces-tier worker mounts its own root on
+    (privately: no worker sees another's, nor does the machine)."""
+    os.makedirs(NEW_ROOT, mode=0o700, exist_ok=True)
+    return NEW_ROOT
+
+
 def _limits_site(extra_site=()):
     """The import-path folders of a limits-tier worker: NumPy's site-packages and the extra sites'."""
     site = [str(p.parent) for p in numpy_site_entries()[:1]] + [str(Path(p).parent) for p in extra_site]
     return sorted(set(site))
 
 
-# --- the zygote: fast worker starts at the limits tier -----------------------
+# --- the zygote: fast worker starts at the namespaces and limits tiers -------
+
+ZYGOTE_TIERS = ("namespaces", "limits")
+
 
 class Zygote:
     """A process that has imported NumPy and forks a fresh worker on request
-    (worker.zygote_main). A batch starts one before it forks its graders;
-    every grader process it forks may then ask it for workers."""
+    (worker.zygote_main), for workers of one tier. A batch starts one before
+    it forks its graders; every grader process it forks may then ask it for
+    workers."""
 
-    def __init__(self):
+    def __init__(self, tier):
+        self.tier = tier
         parent_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = subprocess.Popen(
             [base_python(), "-I", "-S", str(WORKER_SOURCE), "--zygote", json.dumps(_limits_site())],
@@ -211,11 +264,14 @@ class Zygote:
         zygote_end.close()
         self.control = parent_end
 
-    def fork_worker(self, spec, uid, stderr_file):
-        """A ForkedWorker for `spec`, or None if the zygote cannot make one."""
+    def fork_worker(self, spec, uid, stderr_file, probe=False):
+        """A ForkedWorker for `spec`, or None if the zygote cannot make one.
+        probe: the worker only builds its sandbox and says it is ready."""
         if spec.device_module or spec.extra_site:  # the GPU worker: its own environment, a plain start
             return None
-        config, _ = _limits_config(spec, worker_config(spec), NOBODY if uid is None else uid)
+        make_config = _namespaces_config if self.tier == "namespaces" else _limits_config
+        config, _ = make_config(spec, worker_config(spec), NOBODY if uid is None else uid)
+        config["probe"] = probe
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         status, status_for_worker = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -236,6 +292,24 @@ class Zygote:
             status.close()
             return None
         return ForkedWorker(answer["pid"], os.fdopen(stdin_write, "wb"), os.fdopen(stdout_read, "rb"), status)
+
+    def works(self):
+        """Whether a worker forked here builds its sandbox and gets ready (sandbox.probe)."""
+        with tempfile.TemporaryDirectory() as empty, open(os.devnull, "wb") as stderr:
+            os.chmod(empty, 0o755)
+            worker = self.fork_worker(WorkerSpec(Path(empty), Path(empty)), NOBODY, stderr, probe=True)
+            if worker is None:
+                return False
+            try:
+                answer = _read_until_end(worker.stdout.fileno(), PROBE_TIMEOUT_S)
+                return b'"ready": true' in answer and worker.wait(PROBE_TIMEOUT_S) == 0
+            except subprocess.TimeoutExpired:
+                return False
+            finally:
+                worker.kill()
+                worker.release()
+                worker.stdin.close()
+                worker.stdout.close()
 
     def close(self):
         self.control.close()  # the zygote sees the end of its requests, kills its workers and exits
@@ -293,11 +367,13 @@ ZYGOTE = None   # the running Zygote of this batch, if any (start_zygote)
 
 
 def start_zygote(tier):
-    """Start this batch's zygote when `tier` is the limits tier; returns it or None."""
+    """Start this batch's zygote for `tier` (one of ZYGOTE_TIERS); returns it or None."""
     global ZYGOTE
-    if tier == "limits" and ZYGOTE is None:
+    if ZYGOTE is not None and ZYGOTE.tier != tier:
+        stop_zygote()
+    if tier in ZYGOTE_TIERS and ZYGOTE is None:
         try:
-            ZYGOTE = Zygote()
+            ZYGOTE = Zygote(tier)
         except OSError:
             ZYGOTE = None
     return ZYGOTE
@@ -313,7 +389,7 @@ def stop_zygote():
 def start_worker(tier, spec, uid, stderr_file):
     """The worker process for `spec`: forked by the zygote where there is
     one, else started as `command` says (subprocess.Popen)."""
-    if tier == "limits" and ZYGOTE is not None:
+    if ZYGOTE is not None and ZYGOTE.tier == tier:
         forked = ZYGOTE.fork_worker(spec, uid, stderr_file)
         if forked is not None:
             return forked
@@ -362,7 +438,16 @@ def probe(forced=None):
 
 
 def _tier_works(tier):
-    """Start a tiny Python in the tier and check it can import NumPy."""
+    """Start a tiny Python in the tier and check it can import NumPy.
+
+    The namespaces tier (root only) asks this batch's zygote, which it
+    starts, for a probe worker instead: its workers will come from there."""
+    if tier == "namespaces":
+        zygote = start_zygote(tier) if os.geteuid() == 0 else None
+        if zygote is not None and zygote.works():
+            return True
+        stop_zygote()
+        return False
     with tempfile.TemporaryDirectory() as empty:
         os.chmod(empty, 0o755)
         spec = WorkerSpec(Path(empty), Path(empty))
@@ -375,6 +460,17 @@ def _tier_works(tier):
         except (OSError, subprocess.SubprocessError):
             return False
         return done.returncode == 0
+
+
+def _read_until_end(fd, seconds):
+    """What `fd` gives until its end of file, waiting at most `seconds` in all."""
+    deadline, data = time.monotonic() + seconds, b""
+    while select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return data
+        data += chunk
+    raise subprocess.TimeoutExpired("probe", seconds)
 
 
 def _probe_site(tier):

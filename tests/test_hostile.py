@@ -1,8 +1,8 @@
 """Can a hostile submission fool, break or outlive the grader?
 
 The corpus (tests/hostile/cases.py) and two normal submissions, one graded
-before it and one after, go through ONE command-line call per isolation tier:
-the default (bubblewrap) and AUTOGRADER_SANDBOX=limits. While it runs, the
+before it and one after, go through ONE command-line call per isolation tier
+(AUTOGRADER_SANDBOX=namespaces, bwrap and limits). While it runs, the
 machine's processes are sampled for the corpus's own (their argv[0] is
 hostile-<run>-<case>, unique to this test run). Then every case is checked on its own: its report is valid,
 it lost exactly what its attack should cost it, it says what happened, and
@@ -70,13 +70,14 @@ class Batch:
 def _tier_available(tier):
     if os.geteuid() != 0:
         return f"the corpus's expectations assume a root grader, as in CI (here uid {os.geteuid()})"
-    if tier == "bwrap":
+    if tier in ("namespaces", "bwrap"):
         from autograder import sandbox
         try:
-            if sandbox.probe() != "bwrap":
-                return "bubblewrap does not work on this machine"
+            sandbox.probe(tier)
         except (RuntimeError, ValueError) as error:
             return str(error)
+        finally:
+            sandbox.stop_zygote()  # the namespaces probe starts one in this process
     return ""
 
 
@@ -124,8 +125,7 @@ def _session_members(sid):
 
 def _run(batch, paths):
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SANDBOX"}
-    if batch.tier == "limits":
-        env["AUTOGRADER_SANDBOX"] = "limits"
+    env["AUTOGRADER_SANDBOX"] = batch.tier
     argv = [sys.executable, "-m", "autograder", "grade", *map(str, paths),
             "--out", str(batch.out), "--jobs", "2"]
     start = time.monotonic()
@@ -313,7 +313,7 @@ def test_sandbox_dies_with_the_grader(tier, case, request):
     run = secrets.token_hex(4)
     root = Path(tempfile.mkdtemp(prefix="hostile-corpus-", dir="/tmp"))
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SANDBOX"}
-    env.update({"AUTOGRADER_SANDBOX": tier} if tier == "limits" else {})
+    env["AUTOGRADER_SANDBOX"] = tier
     try:
         folder = corpus.materialize(case, root / case.name, {"RUN": run})
         grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(folder), "--out",

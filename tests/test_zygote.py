@@ -1,7 +1,8 @@
-"""The limits tier's zygote: workers forked from a process that has imported
-NumPy once (sandbox.Zygote, worker.zygote_main) must behave like workers
-started from scratch: they answer, report how they ended, die when their
-grader lets go of them or dies, and leave nothing behind.
+"""The zygote of the namespaces and limits tiers: workers forked from a
+process that has imported NumPy once (sandbox.Zygote, worker.zygote_main)
+must behave like workers started from scratch: they answer, report how they
+ended, die when their grader lets go of them or dies, and leave nothing
+behind. (What a namespaces-tier worker can see: test_namespaces.py.)
 """
 import os
 import signal
@@ -21,22 +22,43 @@ STUBS = ROOT / "assignments"
 RUBRIC = rubric_module.load()
 
 
+def tier_params():
+    root_only = pytest.mark.skipif(os.geteuid() != 0, reason="the namespaces tier needs a root grader")
+    return ["limits", pytest.param("namespaces", marks=root_only)]
+
+
+@pytest.fixture(params=tier_params())
+def tier(request):
+    return request.param
+
+
 @pytest.fixture
-def zygote():
-    zygote = sandbox.start_zygote("limits")
-    assert zygote is not None
+def zygote(tier):
+    zygote = sandbox.start_zygote(tier)
+    assert zygote is not None and zygote.tier == tier
     yield zygote
     sandbox.stop_zygote()
     assert zygote.process.poll() is not None, "the zygote outlived stop_zygote"
 
 
-def student_code(device=None):
+def student_code(tier, device=None):
     scratch = Path(tempfile.mkdtemp(prefix="autograder-zygote-test-"))
     scratch.chmod(0o711)
     spec = sandbox.WorkerSpec(SUBMISSION, STUBS, RUBRIC.limits, RUBRIC.allowed_imports or ())
     if device is not None:
         spec = devices.worker_spec(device, spec)
-    return StudentCode(spec, "limits", scratch, call_timeout_s=3.0, budget_s=30.0)
+    return StudentCode(spec, tier, scratch, call_timeout_s=3.0, budget_s=30.0)
+
+
+def running_student_code(code):
+    """The pid of the process that runs the student's code: at the namespaces
+    tier the grandchild of the process the zygote forked (keeper, init, worker)."""
+    pid = code.worker.process.pid
+    if code.worker.tier == "namespaces":
+        for _ in ("init", "worker"):
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                pid = int(f.read().split()[0])
+    return pid
 
 
 def alive(pid):
@@ -54,9 +76,9 @@ def wait_until(condition, seconds=5.0):
     return condition()
 
 
-def test_a_forked_worker_answers_like_a_started_one(zygote):
+def test_a_forked_worker_answers_like_a_started_one(zygote, tier):
     """Does a worker forked by the zygote run the student's code and send the result back?"""
-    code = student_code()
+    code = student_code(tier)
     try:
         assert isinstance(code.worker.process, sandbox.ForkedWorker)
         z = np.linspace(-3, 3, 12).reshape(3, 4)
@@ -65,13 +87,14 @@ def test_a_forked_worker_answers_like_a_started_one(zygote):
         code.close()
 
 
-def test_a_forked_worker_runs_as_its_leased_uid_in_a_session_of_its_own(zygote):
+def test_a_forked_worker_runs_as_its_leased_uid_in_a_session_of_its_own(zygote, tier):
     """Is the forked worker its own process group leader, under the uid the grader leased (as root)?"""
-    code = student_code()
+    code = student_code(tier)
     try:
         code.call("sigmoid", np.zeros((1, 1)))  # serving: past its start-up as root
-        pid = code.worker.process.pid
-        assert os.getpgid(pid) == pid
+        assert os.getpgid(code.worker.process.pid) == code.worker.process.pid
+        pid = running_student_code(code)
+        assert os.getpgid(pid) == code.worker.process.pid
         if os.geteuid() == 0:
             with open(f"/proc/{pid}/status") as f:
                 uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
@@ -80,12 +103,13 @@ def test_a_forked_worker_runs_as_its_leased_uid_in_a_session_of_its_own(zygote):
         code.close()
 
 
-def test_a_forked_workers_death_is_reported_with_its_signal(zygote):
+def test_a_forked_workers_death_is_reported_with_its_signal(zygote, tier):
     """A worker killed by SIGSEGV: does the call fail saying so, and the next test get a fresh worker?"""
-    code = student_code()
+    code = student_code(tier)
     try:
         first = code.worker.process.pid
-        os.kill(first, signal.SIGSEGV)
+        code.call("sigmoid", np.zeros((1, 1)))  # serving: its sandbox is built
+        os.kill(running_student_code(code), signal.SIGSEGV)
         with pytest.raises(StudentCallFailed, match="segmentation fault"):
             code.call("sigmoid", np.zeros((2, 2)))
         assert not alive(first)
@@ -96,13 +120,14 @@ def test_a_forked_workers_death_is_reported_with_its_signal(zygote):
         code.close()
 
 
-def test_a_worker_is_killed_when_its_grader_dies(zygote):
+def test_a_worker_is_killed_when_its_grader_dies(zygote, tier):
     """A grader process that dies without closing its worker: does the zygote kill the worker?"""
     read_end, write_end = os.pipe()
     grader = os.fork()
     if grader == 0:  # a grader that starts a worker and dies holding it
-        code = student_code()
-        os.write(write_end, str(code.worker.process.pid).encode())
+        code = student_code(tier)
+        code.call("sigmoid", np.zeros((1, 1)))
+        os.write(write_end, str(running_student_code(code)).encode())
         os._exit(0)
     os.close(write_end)
     worker_pid = int(os.read(read_end, 32))
@@ -111,28 +136,30 @@ def test_a_worker_is_killed_when_its_grader_dies(zygote):
     assert wait_until(lambda: not alive(worker_pid)), "the worker outlived its grader"
 
 
-def test_stopping_the_zygote_ends_its_workers(zygote):
+def test_stopping_the_zygote_ends_its_workers(zygote, tier):
     """Does stop_zygote take down a worker the grader never closed?"""
-    code = student_code()
-    pid = code.worker.process.pid
+    code = student_code(tier)
+    code.call("sigmoid", np.zeros((1, 1)))
+    pid = running_student_code(code)
     sandbox.stop_zygote()
     assert wait_until(lambda: not alive(pid))
     code.worker.lease.release()
 
 
-def test_the_gpu_worker_is_started_from_scratch(zygote):
+def test_the_gpu_worker_is_started_from_scratch(zygote, tier):
     """A worker with a device module has an environment of its own: no zygote for it."""
-    code = student_code(device=devices.standin_device())
+    code = student_code(tier, device=devices.standin_device())
     try:
         assert not isinstance(code.worker.process, sandbox.ForkedWorker)
+        assert code.call("sigmoid", np.zeros((1, 1))).value[0, 0] == 0.5
     finally:
         code.close()
 
 
-def test_without_a_zygote_workers_start_as_before():
+def test_without_a_zygote_workers_start_as_before(tier):
     """No zygote running: is the worker a plain subprocess that answers?"""
     assert sandbox.ZYGOTE is None
-    code = student_code()
+    code = student_code(tier)
     try:
         assert not isinstance(code.worker.process, sandbox.ForkedWorker)
         assert code.call("sigmoid", np.zeros((1, 1))).value[0, 0] == 0.5

@@ -43,7 +43,7 @@ CONTRACT = {
     "gru": ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"),
 }
 FUNCTIONS = tuple(f for names in CONTRACT.values() for f in names)
-TIERS = ("bwrap", "limits")
+TIERS = ("namespaces", "bwrap", "limits")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,107 @@
+"""What a worker at the namespaces tier (namespaces.py, root only) can see and do.
+
+A submission whose sigmoid reports its surroundings (as JSON, on its
+printed output) is run in a worker forked by the zygote and in one started
+from scratch: both must be in the same sandbox as the bwrap tier's.
+"""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import rubric as rubric_module, runner, sandbox
+from autograder.proxy import StudentCode
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the namespaces tier needs a root grader")
+
+LOOK_AROUND = '''
+import json, os, socket
+
+def sigmoid(z):
+    import numpy as np
+    seen = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+            "pid": os.getpid(), "ppid": os.getppid(), "root": sorted(os.listdir("/")),
+            "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+            "tmp": os.listdir("/tmp"), "cwd": os.getcwd(), "token": os.path.exists(TOKEN),
+            "reference": os.path.exists(REFERENCE)}
+    status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
+    seen.update(bounding=status["CapBnd"].strip(), no_new_privs=status["NoNewPrivs"].strip())
+    seen["writable"] = []
+    for folder in ("/", "/usr", "/sandbox/submission", "/tmp", "/dev", os.path.dirname(np.__file__)):
+        try:
+            with open(os.path.join(folder, "probe-file"), "w"):
+                seen["writable"].append(folder)
+        except OSError:
+            pass
+    try:
+        socket.create_connection(("127.0.0.1", PORT), timeout=1)
+        seen["network"] = "connected"
+    except OSError as error:
+        seen["network"] = error.strerror
+    try:
+        import pytest
+        seen["pytest"] = True
+    except ImportError:
+        seen["pytest"] = False
+    print("SEEN " + json.dumps(seen))
+    return 1 / (1 + np.exp(-z))
+'''
+
+
+@pytest.fixture(params=["forked by the zygote", "started from scratch"])
+def seen(request, tmp_path):
+    listener = __import__("socket").create_server(("127.0.0.1", 0))
+    token = tmp_path / "machine-token"
+    token.write_text("on the machine's /tmp\n")
+    token.chmod(0o644)
+    tmp_path.chmod(0o755)
+    submission = tmp_path / "submission"
+    submission.mkdir(mode=0o755)
+    source = LOOK_AROUND.replace("TOKEN", repr(str(token))).replace("PORT", str(listener.getsockname()[1]))
+    (submission / "activations.py").write_text(
+        source.replace("REFERENCE", repr(str(runner.REFERENCE_DIR / "lstm.py"))))
+    if request.param == "forked by the zygote":
+        assert sandbox.start_zygote("namespaces") is not None
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-ns-test-"))
+    scratch.chmod(0o711)
+    rubric = rubric_module.load()
+    spec = sandbox.WorkerSpec(submission, runner.STUBS_DIR, rubric.limits, rubric.allowed_imports or ())
+    code = StudentCode(spec, "namespaces", scratch, call_timeout_s=10.0, budget_s=30.0)
+    try:
+        forked = isinstance(code.worker.process, sandbox.ForkedWorker)
+        assert forked == (request.param == "forked by the zygote")
+        assert code.call("sigmoid", np.zeros(2)).value.tolist() == [0.5, 0.5]
+        line = next(line for line in code.printed().splitlines() if line.startswith("SEEN "))
+        yield json.loads(line[5:]) | {"leased_uid": code.worker.lease.uid}
+    finally:
+        code.close()
+        sandbox.stop_zygote()
+        listener.close()
+
+
+def test_the_worker_runs_as_its_leased_uid_with_no_groups_and_no_privileges(seen):
+    assert seen["uid"] == seen["gid"] == seen["leased_uid"] != 0
+    assert seen["groups"] == []
+    assert int(seen["bounding"], 16) == 0 and seen["no_new_privs"] == "1"
+
+
+def test_the_worker_sees_only_its_own_pid_namespace(seen):
+    assert (seen["pid"], seen["ppid"]) == (2, 1)
+    assert seen["pids"] == ["1", "2"]
+
+
+def test_the_filesystem_holds_only_the_sandbox_and_is_read_only_but_tmp(seen):
+    assert set(seen["root"]) <= {"bin", "dev", "lib", "lib32", "lib64", "libx32", "proc", "sandbox", "sbin",
+                                 "tmp", "usr"} | {Path(sandbox.base_python()).parts[1]} \
+        | {Path(entry).parts[1] for entry in sandbox.numpy_site_entries()}
+    assert seen["writable"] == ["/tmp"]
+    assert seen["tmp"] == [] and not seen["token"], "the machine's /tmp is visible"
+    assert not seen["reference"] and not seen["pytest"]
+    assert seen["cwd"] == sandbox.INSIDE["submission"]
+
+
+def test_the_worker_has_no_network(seen):
+    assert seen["network"] == "Network is unreachable"
