@@ -265,8 +265,13 @@ def test_without_gpu_flag_gpu_tests_are_not_counted(without_flag):
 
 def available_tiers():
     tiers = ["limits"]
-    if shutil.which("bwrap") and sandbox.probe() == "bwrap":
-        tiers.append("bwrap")
+    for tier in ("bwrap", "namespaces"):
+        try:
+            tiers.append(sandbox.probe(tier))
+        except RuntimeError:  # not on this machine
+            pass
+        finally:
+            sandbox.stop_zygote()  # the namespaces probe starts one
     return tiers
 
 
