@@ -442,14 +442,17 @@ print(all(core.function_digest is not reflection.function_digest
 print(all(s.validate_called.get(threading.get_ident()) for t in tests for s in t._given_kwargs.values()))
 print(all(id(module) in providers._seen_modules for name, module in list(sys.modules.items())
           if name.startswith("autograder.suite")))
+from hypothesis.internal import entropy
+print(entropy.NP_RANDOM is not None and all(r is not entropy.NP_RANDOM for r in entropy.RANDOMS_TO_MANAGE.values()))
 """
 
 
 def test_warm_up_leaves_hypothesis_nothing_to_do_per_process():
     """In a fresh process, after runner.preload alone: are the test digests remembered (and equal to
-    hypothesis's own), every strategy validated, and the suite's modules scanned for constants?"""
+    hypothesis's own), every strategy validated, the suite's modules scanned for constants, and
+    NumPy's global random state left out of what hypothesis seeds and restores per example?"""
     done = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
-    count, digests, validated, scanned = done.stdout.split()
+    count, digests, validated, scanned, numpy_left_alone = done.stdout.split()
     assert int(count) > 30
-    assert (digests, validated, scanned) == ("True", "True", "True")
+    assert (digests, validated, scanned, numpy_left_alone) == ("True", "True", "True", "True")
