@@ -286,6 +286,24 @@ def test_assert_close_accepts_float32_within_tolerance():
         checks.assert_close(expected * (1 + 1e-5), expected, "tanh", "out")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_assert_close_passes_exactly_where_numpys_isclose_does(dtype):
+    """Its fast path must agree with np.isclose at the tolerance's edge, both ways."""
+    rng = np.random.default_rng(5)
+    tol = checks.tolerance(dtype)
+    for _ in range(400):
+        expected = rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-12, 3)
+        bound = tol["atol"] + tol["rtol"] * np.abs(expected)
+        got = (expected + bound * rng.uniform(-1.02, 1.02, expected.shape)).astype(dtype)
+        should_pass = bool(np.isclose(got, expected, **tol).all())
+        try:
+            checks.assert_close(got, expected, "tanh", "out", dtype)
+            passed = True
+        except GradingFailure:
+            passed = False
+        assert passed == should_pass
+
+
 # ---------------------------------------------------------------- rubric
 
 GOOD_RUBRIC = """
