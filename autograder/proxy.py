@@ -126,7 +126,8 @@ class WorkerProcess:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        self.lease.release()  # also kills what left the process group (setsid), as root
+        # Also kills what left the process group (setsid), as root.
+        self.lease.release(sweep=self.tier not in sandbox.PRIVATE_TMP_TIERS)
         getattr(self.process, "release", lambda: None)()  # a zygote's worker: it may be reaped now
         for stream in (self.process.stdin, self.process.stdout):
             try:

@@ -54,6 +54,7 @@ TIER_DESCRIPTIONS = {
     "limits": "degraded isolation: resource limits and a separate process only (no namespaces)",
 }
 NOBODY = 65534
+PRIVATE_TMP_TIERS = ("namespaces", "bwrap")  # nothing of the machine's /tmp is in sight
 # Uids leased to workers when the grader is root: one per running worker, so
 # that a worker's processes can be counted and killed by uid. No account owns
 # them; pick another range if yours does (AUTOGRADER_SANDBOX_UIDS=first:count).
@@ -497,15 +498,18 @@ class UidLease:
     def exclusive(self):
         return self.lock_fd is not None
 
-    def reap(self):
-        """Kill every process of this uid and delete what it left in SHARED_TMP."""
+    def reap(self, sweep=True):
+        """Kill every process of this uid and (sweep) delete what it left in SHARED_TMP."""
         if not self.exclusive:
             return
         kill_uid(self.uid)
-        sweep_uid(self.uid)
+        if sweep:
+            sweep_uid(self.uid)
 
-    def release(self):
-        self.reap()
+    def release(self, sweep=True):
+        """Reap, then give the uid back. sweep=False: the worker could not
+        reach SHARED_TMP (a tier with a private /tmp and a read-only root)."""
+        self.reap(sweep)
         if self.lock_fd is not None:
             os.close(self.lock_fd)  # closing drops the flock
             self.lock_fd = None
