@@ -121,6 +121,9 @@ def _build_root(plan):
     root = plan["root"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here shows outside
     _mount("tmpfs", root, "tmpfs", MS_NOSUID, "size=1m,mode=0755")
+    # /tmp first: a folder bound below it (NumPy in a checkout under /tmp) must stay visible.
+    os.makedirs(root + "/tmp")
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan['tmp_bytes'])},mode=1777")
     for source, target, mode in plan["binds"]:
         inside = root + target
         if os.path.isdir(source):
@@ -137,8 +140,6 @@ def _build_root(plan):
     for name, target in DEVICE_LINKS.items():
         os.makedirs(root + "/dev", mode=0o755, exist_ok=True)
         os.symlink(target, f"{root}/dev/{name}")
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan['tmp_bytes'])},mode=1777")
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # The new root replaces the old one, which is then detached: nothing of

@@ -6,6 +6,7 @@ from scratch: both must be in the same sandbox as the bwrap tier's.
 """
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -98,10 +99,41 @@ def test_the_filesystem_holds_only_the_sandbox_and_is_read_only_but_tmp(seen):
                                  "tmp", "usr"} | {Path(sandbox.base_python()).parts[1]} \
         | {Path(entry).parts[1] for entry in sandbox.numpy_site_entries()}
     assert seen["writable"] == ["/tmp"]
-    assert seen["tmp"] == [] and not seen["token"], "the machine's /tmp is visible"
+    assert sorted(seen["tmp"]) == mount_points_under_tmp() and not seen["token"], "the machine's /tmp is visible"
     assert not seen["reference"] and not seen["pytest"]
     assert seen["cwd"] == sandbox.INSIDE["submission"]
 
 
+def mount_points_under_tmp():
+    """What a worker's private /tmp holds from the start: the folders on the way to
+    NumPy or Python when they live under /tmp (a checkout there, as CI may use)."""
+    bound = [str(entry) for entry in sandbox.numpy_site_entries()] + [os.path.realpath(sys.base_prefix)]
+    return sorted({Path(path).parts[2] for path in bound if path.startswith("/tmp/")})
+
+
 def test_the_worker_has_no_network(seen):
     assert seen["network"] == "Network is unreachable"
+
+
+def test_a_folder_bound_from_under_tmp_stays_visible(tmp_path):
+    """A package folder under /tmp (NumPy in a checkout there, as CI may use) is bound at
+    its own path: the worker's private /tmp must not hide it."""
+    package = tmp_path / "site" / "helper_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("VALUE = 0.25\n")
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "activations.py").write_text(
+        "import numpy as np\n\ndef sigmoid(z):\n    import helper_pkg\n    return np.full(z.shape, helper_pkg.VALUE)\n")
+    for folder in (tmp_path, tmp_path / "site", package, submission):
+        folder.chmod(0o755)
+    rubric = rubric_module.load()
+    spec = sandbox.WorkerSpec(submission, runner.STUBS_DIR, rubric.limits,
+                              tuple(rubric.allowed_imports or ()) + ("helper_pkg",), extra_site=(str(package),))
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-ns-test-"))
+    scratch.chmod(0o711)
+    code = StudentCode(spec, "namespaces", scratch, call_timeout_s=10.0, budget_s=30.0)
+    try:
+        assert code.call("sigmoid", np.zeros(2)).value.tolist() == [0.25, 0.25], code.printed()
+    finally:
+        code.close()
