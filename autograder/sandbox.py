@@ -550,9 +550,9 @@ def lease_uid():
         lease = UidLease(uid, fd)
         if processes_of(uid, zombies=True):  # whatever a crashed grader left under this uid
             lease.reap()
-        if processes_of(uid, zombies=True):  # not reaped yet: they count against its process limit
-            os.close(fd)
-            continue
+            if processes_of(uid, zombies=True):  # not reaped yet: they count against its process limit
+                os.close(fd)
+                continue
         return lease
     return UidLease(NOBODY)
 

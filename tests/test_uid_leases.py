@@ -1,0 +1,113 @@
+"""Uid leases (sandbox.lease_uid, root only): each worker runs as a uid of its
+own, and whatever runs or lies around under that uid is removed when the
+worker ends, and again before the uid is leased next.
+"""
+import os
+import signal
+import time
+
+import pytest
+
+from autograder import sandbox
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="uids are leased only by a root grader")
+FIRST = sandbox.SANDBOX_UIDS[-1]  # the test's own small range, at the end of the default one
+
+
+@pytest.fixture
+def two_uids(monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_UIDS", f"{FIRST - 1}:2")
+    return (FIRST - 1, FIRST)
+
+
+def orphan_as(uid):
+    """A process sleeping as `uid` whose parent has gone, as a worker's escaped
+    grandchild would be (init reaps it once it is killed); returns its pid."""
+    read_end, write_end = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                time.sleep(30)
+            finally:
+                os._exit(0)
+        os.write(write_end, str(pid).encode())
+        os._exit(0)
+    os.waitpid(middle, 0)
+    pid = int(os.read(read_end, 32))
+    os.close(read_end)
+    os.close(write_end)
+    assert wait_until(lambda: pid in sandbox.processes_of(uid))
+    return pid
+
+
+def wait_until(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_leased_uid_is_not_leased_again_until_released(two_uids):
+    first, second = sandbox.lease_uid(), sandbox.lease_uid()
+    try:
+        assert {first.uid, second.uid} == set(two_uids) and first.exclusive and second.exclusive
+        third = sandbox.lease_uid()
+        assert third.uid == sandbox.NOBODY and not third.exclusive  # the range is used up
+    finally:
+        first.release()
+        second.release()
+    again = sandbox.lease_uid()
+    assert again.uid in two_uids
+    again.release()
+
+
+def test_releasing_kills_the_uids_processes_and_sweeps_its_tmp_files(two_uids):
+    lease = sandbox.lease_uid()
+    orphan = orphan_as(lease.uid)
+    left = f"/tmp/autograder-lease-test-{os.getpid()}"
+    with open(left, "w"):
+        pass
+    os.chown(left, lease.uid, lease.uid)
+    uid = lease.uid
+    lease.release()
+    assert wait_until(lambda: orphan not in sandbox.processes_of(uid)), "a process of the released uid still runs"
+    assert not os.path.exists(left), "the released uid's file in /tmp is still there"
+
+
+def test_a_release_without_sweep_leaves_tmp_alone(two_uids):
+    lease = sandbox.lease_uid()
+    left = f"/tmp/autograder-lease-test-{os.getpid()}"
+    with open(left, "w"):
+        pass
+    os.chown(left, lease.uid, lease.uid)
+    try:
+        lease.release(sweep=False)
+        assert os.path.exists(left)
+    finally:
+        os.unlink(left)
+
+
+def test_leftovers_of_a_uid_are_killed_before_it_is_leased_again(monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_UIDS", f"{FIRST}:1")
+    orphan = orphan_as(FIRST)  # left by a grader that crashed
+    try:
+        lease = sandbox.lease_uid()
+        # Killed; until init has reaped it, the uid is passed over (its zombie
+        # would count against the next worker's process limit).
+        assert orphan not in sandbox.processes_of(FIRST)
+        lease.release()
+        assert wait_until(lambda: not sandbox.processes_of(FIRST, zombies=True))
+        lease = sandbox.lease_uid()
+        assert lease.uid == FIRST and lease.exclusive
+        lease.release()
+    finally:
+        try:
+            os.kill(orphan, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
