@@ -183,7 +183,7 @@ def warn_if_exposed(tier):
     same_user = os.geteuid() != 0  # the worker then runs as this user
     if tier == "limits" and (same_user or any(sandbox_can_read(p) for p in runner.REFERENCE_DIR.glob("*.py"))):
         print(f"autograder: warning: at the {tier} tier a submission can read {runner.REFERENCE_DIR}; "
-              f"grade untrusted code with bubblewrap (see the README's Security section)", file=sys.stderr)
+              f"grade untrusted code as root or with bubblewrap (see the README's Security section)", file=sys.stderr)
 
 
 def sandbox_can_read(path):
