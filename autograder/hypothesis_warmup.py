@@ -49,7 +49,8 @@ def validate_strategies(tests):
 
 def register_hypothesis_random():
     """Create hypothesis's own Random: at a process's first test, hypothesis
-    registers it with a full `gc.collect()` (to check it stays alive)."""
+    registers it with a full `gc.collect()` (to check it stays alive). It
+    registers NumPy's global random state then too."""
     from hypothesis.internal.entropy import deterministic_PRNG
     with deterministic_PRNG():
         pass
@@ -63,10 +64,9 @@ def leave_numpy_global_random_alone():
     deterministic. In the grader nothing does: the suite's inputs come from
     Generators of their own (suite/inputs.py) and the student's code runs in
     the worker, a process with its own NumPy. Hypothesis's own draws never use it.
+    Runs after register_hypothesis_random, which has hypothesis register it.
     """
     from hypothesis.internal import entropy
-    with entropy.deterministic_PRNG():  # registers NumPy's state, once per process
-        pass
     numpy_state = getattr(entropy, "NP_RANDOM", None)
     for key, ref in list(getattr(entropy, "RANDOMS_TO_MANAGE", {}).items()):
         if numpy_state is not None and ref is numpy_state:

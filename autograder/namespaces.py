@@ -137,8 +137,8 @@ def _build_root(plan):
     for target, link in plan["symlinks"]:
         os.makedirs(os.path.dirname(root + link), mode=0o755, exist_ok=True)
         os.symlink(target, root + link)
+    os.makedirs(root + "/dev", mode=0o755, exist_ok=True)
     for name, target in DEVICE_LINKS.items():
-        os.makedirs(root + "/dev", mode=0o755, exist_ok=True)
         os.symlink(target, f"{root}/dev/{name}")
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

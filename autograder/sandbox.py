@@ -67,6 +67,7 @@ SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 # Where things appear inside the bwrap sandbox.
 # Passed to a worker that binds the GPU (device_module set, /dev/nvidia* present).
 GPU_ENVIRONMENT = ("LD_LIBRARY_PATH", "CUDA_PATH", "CUDA_HOME", "CUDA_VISIBLE_DEVICES")
+CUDA_FILES = ("/sys", "/etc/ld.so.cache")  # what CUDA reads besides its device files
 # The whole environment of a worker at the limits tier.
 LIMITS_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
 INSIDE = {"submission": "/sandbox/submission", "stubs": "/sandbox/stubs",
@@ -147,18 +148,15 @@ def _bwrap_command(spec, config, uid):
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
-            "--setenv", "LANG", "C.UTF-8",
-            "--ro-bind", "/usr", "/usr"]
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.islink(f"/{link}"):
-            argv += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-        elif os.path.isdir(f"/{link}"):
-            argv += ["--ro-bind", f"/{link}", f"/{link}"]
+            "--setenv", "LANG", "C.UTF-8"]
     # Mount points' parent folders must be traversable by the unprivileged uid.
     for folder in _ancestors(prefix) + ["/sandbox", INSIDE["site"]]:
         argv += ["--perms", "0755", "--dir", folder]
-    if not prefix.startswith("/usr/"):
-        argv += ["--ro-bind", prefix, prefix]
+    folders, symlinks = _system_folders()
+    for folder in folders:
+        argv += ["--ro-bind", folder, folder]
+    for target, link in symlinks:
+        argv += ["--symlink", target, link]
     for entry in site_entries:
         argv += ["--ro-bind", str(entry), f"{INSIDE['site']}/{entry.name}"]
     argv += ["--ro-bind", str(spec.submission_dir), INSIDE["submission"],
@@ -169,8 +167,9 @@ def _bwrap_command(spec, config, uid):
     gpus = _gpu_devices() if spec.device_module else []
     for device in gpus:
         argv += ["--dev-bind", device, device]
-    if gpus:  # what CUDA reads besides its device files
-        argv += ["--ro-bind-try", "/sys", "/sys", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    if gpus:
+        for path in CUDA_FILES:
+            argv += ["--ro-bind-try", path, path]
         for name, value in _gpu_environment().items():
             argv += ["--setenv", name, value]
     if os.geteuid() == 0:
@@ -181,6 +180,23 @@ def _bwrap_command(spec, config, uid):
         argv += ["--unshare-user", "--"]
     argv += [base_python(), "-I", "-S", INSIDE["worker"], json.dumps(config)]
     return argv, {"start_new_session": True, "env": {}}
+
+
+def _system_folders():
+    """What the namespaces and bwrap sandboxes show of the machine, read-only:
+    (folders bound at their own paths, [target, link] symbolic links).
+    /usr, the other system folders (or their links into /usr on a merged
+    /usr) and the Python installation."""
+    folders, symlinks = ["/usr"], []
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{link}"):
+            symlinks.append([os.readlink(f"/{link}"), f"/{link}"])
+        elif os.path.isdir(f"/{link}"):
+            folders.append(f"/{link}")
+    prefix = os.path.realpath(sys.base_prefix)
+    if not prefix.startswith("/usr/"):
+        folders.append(prefix)
+    return folders, symlinks
 
 
 def _limits_command(spec, config, uid):
@@ -208,21 +224,14 @@ def _namespaces_config(spec, config, uid):
     (namespaces.enter). NumPy keeps its own path inside, where the zygote
     imported it from."""
     config, kwargs = _limits_config(spec, config, uid)
-    binds, symlinks = [["/usr", "/usr", "ro"]], []
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.islink(f"/{link}"):
-            symlinks.append([os.readlink(f"/{link}"), f"/{link}"])
-        elif os.path.isdir(f"/{link}"):
-            binds.append([f"/{link}", f"/{link}", "ro"])
-    prefix = os.path.realpath(sys.base_prefix)
-    if not prefix.startswith("/usr/"):
-        binds.append([prefix, prefix, "ro"])
+    folders, symlinks = _system_folders()
+    binds = [[folder, folder, "ro"] for folder in folders]
     binds += [[str(entry), str(entry), "ro"] for entry in numpy_site_entries() + [Path(p) for p in spec.extra_site]]
     binds += [[str(spec.submission_dir), INSIDE["submission"], "ro"], [str(spec.stubs_dir), INSIDE["stubs"], "ro"]]
     binds += [[f"/dev/{name}", f"/dev/{name}", "dev"] for name in ("null", "zero", "full", "random", "urandom")]
-    if spec.device_module and _gpu_devices():  # what CUDA reads besides its device files
+    if spec.device_module and _gpu_devices():
         binds += [[device, device, "dev"] for device in _gpu_devices()]
-        binds += [[path, path, "ro"] for path in ("/sys", "/etc/ld.so.cache") if os.path.exists(path)]
+        binds += [[path, path, "ro"] for path in CUDA_FILES if os.path.exists(path)]
     config.update(submission=INSIDE["submission"], stubs=INSIDE["stubs"],
                   namespaces={"root": _new_root_folder(), "binds": binds, "symlinks": symlinks,
                               "tmp_bytes": spec.limits.tmp_bytes})

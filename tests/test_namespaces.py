@@ -6,6 +6,7 @@ from scratch: both must be in the same sandbox as the bwrap tier's.
 """
 import json
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -54,7 +55,7 @@ def sigmoid(z):
 
 @pytest.fixture(params=["forked by the zygote", "started from scratch"])
 def seen(request, tmp_path):
-    listener = __import__("socket").create_server(("127.0.0.1", 0))
+    listener = socket.create_server(("127.0.0.1", 0))
     token = tmp_path / "machine-token"
     token.write_text("on the machine's /tmp\n")
     token.chmod(0o644)

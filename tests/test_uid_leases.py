@@ -9,6 +9,7 @@ import time
 import pytest
 
 from autograder import sandbox
+from polling import wait_until
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="uids are leased only by a root grader")
 FIRST = sandbox.SANDBOX_UIDS[-1]  # the test's own small range, at the end of the default one
@@ -44,13 +45,6 @@ def orphan_as(uid):
     os.close(write_end)
     assert wait_until(lambda: pid in sandbox.processes_of(uid))
     return pid
-
-
-def wait_until(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return condition()
 
 
 def test_a_leased_uid_is_not_leased_again_until_released(two_uids):

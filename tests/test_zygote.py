@@ -7,7 +7,6 @@ behind. (What a namespaces-tier worker can see: test_namespaces.py.)
 import os
 import signal
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 
 from autograder import devices, rubric as rubric_module, sandbox
 from autograder.proxy import StudentCode, StudentCallFailed
+from polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSION = ROOT / "examples" / "submissions" / "reference_solution"
@@ -67,13 +67,6 @@ def alive(pid):
             return "\nState:\tZ" not in f.read()
     except OSError:
         return False
-
-
-def wait_until(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return condition()
 
 
 def test_a_forked_worker_answers_like_a_started_one(zygote, tier):
