@@ -87,7 +87,8 @@ def _feedback(entry, metadata, skipped, record):
                 "instructor): " + metadata["grader_error"])
     lines = [metadata.get("feedback") or "failed"]
     if metadata.get("example"):
-        lines.append(f"Smallest failing example: {metadata['example']}")
+        label = "Smallest failing example" if metadata.get("example_shrunk") else "Failing example"
+        lines.append(f"{label}: {metadata['example']}")
     if entry.hint:
         lines.append(f"Hint: {entry.hint}")
     return "\n".join(lines)

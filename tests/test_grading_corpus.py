@@ -102,3 +102,14 @@ def test_correct_solution_earns_full_marks(corpus_batch, name):
     failed = [t for t in report["tests"] if t["status"] != "passed"]
     assert not failed, f"correct solution {name} lost points:\n{failures(failed)}"
     assert report["score"] == report["max_score"] == 100
+
+
+def test_feedback_names_the_failing_example(corpus_batch):
+    """Does feedback on a property test show hypothesis's failing example (shrunk where it was
+    drawn), as the drawn arguments alone, never the grader's own objects?"""
+    graded, _ = corpus_batch
+    outputs = [t["output"] for report in graded.reports.values() for t in report["tests"]
+               if t["status"] == "failed"]
+    assert any("\nFailing example: case=Case(N=" in output for output in outputs)
+    assert any("\nSmallest failing example: " in output for output in outputs)
+    assert not [output for output in outputs if " object at 0x" in output]

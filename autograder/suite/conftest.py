@@ -4,6 +4,7 @@ The suite runs in the trusted grader process (see runner.py). `student` is the
 only way to reach the submission's code; `ref` is the hidden reference,
 imported here and never shown to the worker.
 """
+import re
 import sys
 from pathlib import Path
 
@@ -80,9 +81,9 @@ def pytest_json_runtest_metadata(item, call):
             metadata["grader_error"] = f"{type(call.excinfo.value).__name__}: {call.excinfo.value}"[:2000]
         else:
             metadata["feedback"] = str(failure)
-            example = falsifying_example(call.excinfo.value)
+            example = falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:
-                metadata["example"] = example
+                metadata["example"], metadata["example_shrunk"] = example
     return metadata
 
 
@@ -97,9 +98,30 @@ def find_failure(error):
     return None
 
 
-def falsifying_example(error):
-    """Hypothesis's shrunk counterexample, from the exception's notes."""
+# How hypothesis's note on a failure begins: newer versions, then older ones.
+SHRUNK_NOTES = ("Failing test case:", "Falsifying example:")
+EXPLICIT_NOTES = ("Failing explicit example:", "Falsifying explicit example:")
+
+
+def falsifying_example(error, fixtures=()):
+    """Hypothesis's failing example, from the exception's notes: (the drawn
+    arguments on one line, shrunk?), e.g. ("case=Case(N=1, T=2, D=1, H=1,
+    seed=0, dtype='float64')", True); None when there is no such note.
+
+    fixtures: names of the test's other arguments (student, ref, ...), left out.
+    Hypothesis writes one argument per line, indented by 4; a long value
+    continues on lines indented further.
+    """
     for note in getattr(error, "__notes__", []):
-        if note.startswith("Falsifying"):
-            return " ".join(line.strip() for line in note.splitlines()[1:]).rstrip(",")[:500]
-    return ""
+        if not note.startswith(SHRUNK_NOTES + EXPLICIT_NOTES):
+            continue
+        arguments = []
+        for line in note.splitlines()[1:]:
+            if re.match(r"    \w+=", line):
+                arguments.append(line.strip())
+            elif line.startswith("     ") and arguments:
+                arguments[-1] += " " + line.strip()
+        kept = [argument.split("  # ")[0].rstrip(",") for argument in arguments
+                if argument.split("=", 1)[0] not in fixtures]
+        return ", ".join(kept)[:500], note.startswith(SHRUNK_NOTES)
+    return None
