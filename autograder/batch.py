@@ -6,8 +6,11 @@ most `jobs` at a time.
 A child prepares its submission, grades it, writes its report atomically and
 exits; the parent only collects. A child that crashes is a grader failure,
 reported as such; a submission that crashes its worker is just graded.
+A child also leaves the examples of the hypothesis tests it passed, which the
+parent hands on to the children it forks later (replay.py).
 """
 import gc
+import json
 import os
 import sys
 import tempfile
@@ -67,15 +70,22 @@ def _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, referenc
         while queue or running:
             while queue and len(running) < max(1, jobs):
                 index, outcome = queue.pop(0)
+                # An unnamed file: the child leaves its recorded examples there.
+                recording = tempfile.TemporaryFile()
                 pid = os.fork()
                 if pid == 0:
-                    _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards)
-                running[pid] = (index, outcome, time.monotonic())
+                    _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards,
+                           recording)
+                running[pid] = (index, outcome, time.monotonic(), recording)
             pid, status = os.wait()
             if pid not in running:
                 continue
-            index, outcome, started = running.pop(pid)
-            _collect(outcome, out_dir, os.waitstatus_to_exitcode(status))
+            index, outcome, started, recording = running.pop(pid)
+            exit_code = os.waitstatus_to_exitcode(status)
+            _collect(outcome, out_dir, exit_code)
+            with recording:
+                if exit_code == 0:
+                    _learn(suite, recording)
             if progress:
                 progress(outcome, time.monotonic() - started)
     finally:
@@ -84,8 +94,9 @@ def _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, referenc
     return outcomes
 
 
-def _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards):
-    """In the forked child: grade one submission, write its report, never return."""
+def _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards, recording):
+    """In the forked child: grade one submission, write its report and the
+    examples it recorded (`recording`), never return."""
     code = 0
     try:
         scratch = Path(tempfile.mkdtemp(dir=scratch_root))
@@ -101,6 +112,8 @@ def _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, s
             result = runner.grade(folder, outcome.name, rubric, tier=tier, scratch_dir=scratch,
                                   reference_dir=reference_dir, stubs_dir=stubs_dir, shards=shards, suite=suite)
         report.write_json(out_dir / f"{outcome.name}.json", result)
+        recording.write(json.dumps(suite.replay.learned).encode())
+        recording.flush()
     except BaseException:
         traceback.print_exc(file=sys.stderr)
         code = 1
@@ -110,12 +123,17 @@ def _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, s
         os._exit(code)
 
 
+def _learn(suite, recording):
+    """Hand a finished child's recorded examples on to the children forked from now on."""
+    recording.seek(0)
+    suite.replay.learn(json.loads(recording.read()))
+
+
 def _collect(outcome, out_dir, exit_code):
     if exit_code != 0:
         outcome.failure = f"the grader failed on {outcome.path} (exit status {exit_code}); see the error above"
         return
     try:
-        import json
         outcome.report = json.loads((out_dir / f"{outcome.name}.json").read_text())
     except (OSError, ValueError) as error:
         outcome.failure = f"the report of {outcome.path} could not be read back ({error})"

@@ -167,6 +167,14 @@ class StudentCode:
             self.worker.kill()  # it died between tests: the next call starts a fresh one
             self.worker = None
 
+    def retry(self, budget_left_s):
+        """Undo a failed attempt at the current test (see replay.py): give back
+        the time it used and drop the failure it left; the test's next call
+        starts afresh, as a test's first call does."""
+        self.budget_left_s = budget_left_s
+        self.poisoned = None
+        self.reset_pending = True
+
     def _start_worker(self):
         self.worker = WorkerProcess(self.spec, self.tier, self.stderr_path)
         self.starts += 1

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import devices, hypothesis_warmup, report, sandbox
 from .proxy import StudentCode
+from .replay import ExampleReplay
 
 SUITE_DIR = Path(__file__).with_name("suite")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +62,8 @@ class Suite:
 
     items: the pytest tests to run, in order; not_run: the GPU tests recorded
     as skipped instead (no device), with `gpu_skip` as the reason; keys: the
-    rubric keys of the selected tests; gpu_requested: --gpu was given.
+    rubric keys of the selected tests; gpu_requested: --gpu was given;
+    replay: the plugin that records and replays hypothesis's examples (replay.py).
     """
     session: object
     items: list
@@ -71,6 +73,7 @@ class Suite:
     gpu_skip: str
     gpu_requested: bool
     report_plugin: object
+    replay: object
 
 
 PYTEST_ARGS = ["-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no",
@@ -102,6 +105,7 @@ def with_suite(rubric, then, *, select=None, gpu=False):
     device, gpu_skip = devices.resolve(gpu)
     conftest.SESSION.update(grading=True, keys=set(keys), device=device, gpu_skip=gpu_skip)
     plugin, outcome = JSONReport(), {}
+    replay = ExampleReplay(lambda: (conftest.SESSION.get("student"), conftest.SESSION.get("device_student")))
     stdout = sys.stdout
 
     class TakeOver:
@@ -110,7 +114,7 @@ def with_suite(rubric, then, *, select=None, gpu=False):
             if session.testsfailed:
                 return None  # a collection error: pytest reports it
             suite = Suite(session, list(session.items), list(conftest.SESSION["not_run"]), keys, device,
-                          gpu_skip, bool(gpu), plugin)
+                          gpu_skip, bool(gpu), plugin, replay)
             try:
                 with contextlib.redirect_stdout(stdout):  # pytest's own output stays quiet, ours does not
                     outcome["value"] = then(suite)
@@ -119,7 +123,7 @@ def with_suite(rubric, then, *, select=None, gpu=False):
             return True
 
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        exit_code = pytest.main([str(SUITE_DIR), *PYTEST_ARGS], plugins=[plugin, TakeOver()])
+        exit_code = pytest.main([str(SUITE_DIR), *PYTEST_ARGS], plugins=[plugin, replay, TakeOver()])
     if "error" in outcome:
         raise outcome["error"]
     if "value" not in outcome:
@@ -158,7 +162,8 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     records = [record for run in runs for record in run["records"]]
     tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier == "limits"}
     printed = "".join(dict.fromkeys(run["printed"] for run in runs))  # each worker may print the same
-    extra = {"worker_starts": sum(run["starts"] for run in runs), "printed": printed[:1000]}
+    extra = {"worker_starts": sum(run["starts"] for run in runs), "printed": printed[:1000],
+             "tests_replayed": sum(run["replayed"] for run in runs)}
     if suite.gpu_requested:
         extra["gpu"] = {"device": suite.device.description if suite.device else "", "skipped": suite.gpu_skip}
     if len(keys) != len(rubric.tests):
@@ -189,6 +194,7 @@ def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, referen
                                      *devices.limits_of(suite.device, rubric))
     conftest.SESSION.update(student=student, reference_dir=str(reference_dir), device_student=device_student)
     wanted = set(keys)
+    suite.replay.start_submission()
     items = [item for item in suite.items if conftest.test_key(item) in wanted]
     try:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
@@ -202,7 +208,7 @@ def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, referen
     skipped = [{"nodeid": item.nodeid, "outcome": "skipped", "metadata": {"skip_reason": suite.gpu_skip}}
                for item in suite.not_run if conftest.test_key(item) in wanted]
     return {"records": suite.report_plugin.report.get("tests", []) + skipped, "starts": student.starts,
-            "printed": student.printed()}
+            "printed": student.printed(), "replayed": suite.replay.replayed}
 
 
 def start_shard(keys, scratch_dir, setup):

@@ -155,12 +155,15 @@ def graded_alone_in_shards(grading, examples_batch, tmp_path_factory):
 
 def test_a_lone_submission_split_into_shards_gets_the_batch_results(examples_batch, graded_alone_in_shards):
     """Does a lone submission, its tests split between two shards with a worker each, get exactly the
-    per-test results, feedback included, that it got graded in one process within the batch?"""
+    per-test results, feedback included, that it got graded in one process within the batch (where
+    it ran the tests it passes on examples recorded for another submission)?"""
     name, alone = graded_alone_in_shards
     assert alone.returncode == 0, alone.stderr[-3000:]
     report, in_batch = alone.reports[name], examples_batch.reports[name]
     validate_report(report)
     assert report["worker_starts"] == 2 and in_batch["worker_starts"] == 1
+    # In the batch, the tests it passes were replayed on the reference's recorded examples.
+    assert report["tests_replayed"] == 0 < in_batch["tests_replayed"]
 
     def results(r):
         return [(t["number"], t["score"], t["status"], t["output"], t["tags"]) for t in r["tests"]]
