@@ -76,7 +76,7 @@ class Suite:
     replay: object
 
 
-PYTEST_ARGS = ["-c", os.devnull, "--rootdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no",
+PYTEST_ARGS = ["-c", os.devnull, "--rootdir", str(SUITE_DIR), "--confcutdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no",
                "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:doctest",
                "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise", "-p", "no:cacheprovider",
                "-p", "no:warnings", "-p", "no:logging", "-p", "no:faulthandler", "-p", "no:tmpdir",

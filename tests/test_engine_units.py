@@ -499,3 +499,31 @@ def test_feedback_shows_the_failing_example_without_the_graders_objects(name, ar
     error.add_note(NOTES[name])
     assert falsifying_example(error, {"student", "ref"}) == (arguments, shrunk)
     assert falsifying_example(AssertionError("no note"), {"student"}) is None
+
+
+# ---------------------------------------------------------------- collecting and sharing out the suite
+
+COLLECTION_PROBE = """
+import sys
+import pytest
+from autograder import runner
+runner.preload()
+visited = []
+
+class Probe:
+    def pytest_ignore_collect(self, collection_path, config):
+        visited.append(str(collection_path))
+
+pytest.main([str(runner.SUITE_DIR), *runner.PYTEST_ARGS, "--collect-only"], plugins=[Probe()])
+outside = [path for path in visited if not path.startswith(str(runner.SUITE_DIR))]
+print(len(visited), "paths looked at; outside the suite:", outside[:5])
+sys.exit(1 if outside or not visited else 0)
+"""
+
+
+def test_collecting_the_suite_looks_at_nothing_outside_its_folder():
+    """Does pytest collect the hidden suite without walking the folders above it (in a clean
+    clone under a crowded /tmp that walk cost 0.3 s a grading) or reading a conftest.py there?"""
+    done = subprocess.run([sys.executable, "-c", COLLECTION_PROBE], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
