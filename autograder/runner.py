@@ -141,8 +141,9 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
     submissions); None collects it here, with `select` and `gpu` (see
     with_suite), which are otherwise the suite's.
     shards: split the tests among this many processes, each with a worker of
-    its own (a lone submission on an idle machine then uses every core).
-    Every test draws the same examples wherever it runs.
+    its own (a lone submission on an idle machine then uses every core); each
+    takes the next test when it is free (share_out). Every test draws the
+    same examples wherever it runs.
     """
     if suite is None:
         return with_suite(rubric, lambda collected: grade(
@@ -150,15 +151,21 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
             stubs_dir=stubs_dir, shards=shards, suite=collected), select=select, gpu=gpu)
     start = time.monotonic()
     keys = suite.keys
-    groups = [group for group in (keys[i::shards] for i in range(shards if suite.device is None else 1)) if group]
+    if suite.device is not None:
+        shards = 1  # one device, one device worker
     setup = dict(suite=suite, submission_dir=Path(submission_dir), rubric=rubric, tier=tier,
                  reference_dir=reference_dir, stubs_dir=Path(stubs_dir))
-    helpers = [start_shard(group, Path(scratch_dir) / f"shard-{i}", setup) for i, group in enumerate(groups[1:], 1)]
-    try:
-        runs = [run_tests(groups[0] if groups else [], Path(scratch_dir), **setup)]
-    finally:  # reap the other shards even when this one failed
-        others = [finish_shard(helper) for helper in helpers]
-    runs += others
+    if shards == 1:
+        runs = [run_tests(all_at_once(keys), Path(scratch_dir), **setup)]
+    else:
+        claim, queue = share_out(keys)
+        helpers = [start_shard(claim, Path(scratch_dir) / f"shard-{i}", setup) for i in range(1, shards)]
+        try:
+            runs = [run_tests(claim, Path(scratch_dir), **setup)]
+        finally:  # reap the other shards even when this one failed
+            others = [finish_shard(helper) for helper in helpers]
+            os.close(queue)
+        runs += others
     records = [record for run in runs for record in run["records"]]
     tier_info = {"tier": tier, "description": sandbox.TIER_DESCRIPTIONS[tier], "degraded": tier == "limits"}
     printed = "".join(dict.fromkeys(run["printed"] for run in runs))  # each worker may print the same
@@ -172,8 +179,37 @@ def grade(submission_dir, name, rubric, *, tier, scratch_dir, reference_dir=REFE
                         gpu=suite.device is not None, extra=extra)
 
 
-def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, reference_dir, stubs_dir):
-    """Run the suite's tests `keys` against a worker of this process's own.
+def all_at_once(keys):
+    """A claim function (see run_tests) that hands out all of `keys` at once."""
+    groups = [keys]
+    return lambda: groups.pop() if groups else None
+
+
+def share_out(keys):
+    """A claim function for several processes, each taking the next key when
+    it is free, so that all finish at about the same time; and the pipe it
+    reads, to close when they are done.
+
+    The keys' indices wait in a pipe, one byte each (one byte per group of
+    keys past 255): reading one byte is atomic, so no two processes ever
+    take the same key.
+    """
+    size = max(1, -(-len(keys) // 255))
+    groups = [keys[i:i + size] for i in range(0, len(keys), size)]
+    read_end, write_end = os.pipe()
+    os.write(write_end, bytes(range(len(groups))))
+    os.close(write_end)  # once the bytes are read, readers see the end
+
+    def claim():
+        token = os.read(read_end, 1)
+        return groups[token[0]] if token else None
+    return claim, read_end
+
+
+def run_tests(claim, scratch_dir, *, suite, submission_dir, rubric, tier, reference_dir, stubs_dir):
+    """Run the suite's tests of the keys `claim()` hands out (a list of keys
+    at a time, None when there are no more) against a worker of this
+    process's own.
 
     Meant for a process forked inside with_suite: the tests' records stay in
     this process's copy of the report plugin.
@@ -193,13 +229,18 @@ def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, referen
         device_student = StudentCode(devices.worker_spec(suite.device, spec), tier, gpu_scratch,
                                      *devices.limits_of(suite.device, rubric))
     conftest.SESSION.update(student=student, reference_dir=str(reference_dir), device_student=device_student)
-    wanted = set(keys)
     suite.replay.start_submission()
-    items = [item for item in suite.items if conftest.test_key(item) in wanted]
+    items_of = {}
+    for item in suite.items:
+        items_of.setdefault(conftest.test_key(item), []).append(item)
+    wanted = set()
     try:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-            for i, item in enumerate(items):
-                item.ihook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items) else None)
+            while (keys := claim()) is not None:
+                wanted.update(keys)
+                items = [item for key in keys for item in items_of.get(key, [])]
+                for i, item in enumerate(items):
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items) else None)
     finally:
         student.close()
         if device_student is not None:
@@ -211,15 +252,16 @@ def run_tests(keys, scratch_dir, *, suite, submission_dir, rubric, tier, referen
             "printed": student.printed(), "replayed": suite.replay.replayed}
 
 
-def start_shard(keys, scratch_dir, setup):
-    """Fork a process that runs `keys` (run_tests) and sends back its result; returns (pid, pipe)."""
+def start_shard(claim, scratch_dir, setup):
+    """Fork a process that runs the tests `claim` hands it (run_tests) and sends back its result;
+    returns (pid, pipe)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
             os.close(read_end)
-            result = json.dumps(run_tests(keys, scratch_dir, **setup)).encode()
+            result = json.dumps(run_tests(claim, scratch_dir, **setup)).encode()
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(result)
         except BaseException:

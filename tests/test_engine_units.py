@@ -527,3 +527,29 @@ def test_collecting_the_suite_looks_at_nothing_outside_its_folder():
     done = subprocess.run([sys.executable, "-c", COLLECTION_PROBE], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("count", [7, 300])
+def test_shards_share_out_every_key_exactly_once(count):
+    """Do two processes claiming from one queue together take every key once, and never the same one?"""
+    from autograder import runner
+    keys = [f"key{i}" for i in range(count)]
+    claim, queue = runner.share_out(keys)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the other shard
+        taken = []
+        while (claimed := claim()) is not None:
+            taken += claimed
+        os.write(write_end, json.dumps(taken).encode())
+        os._exit(0)
+    os.close(write_end)
+    mine = []
+    while (claimed := claim()) is not None:
+        mine += claimed
+    with os.fdopen(read_end) as pipe:
+        theirs = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    os.close(queue)
+    assert not set(mine) & set(theirs)
+    assert sorted(mine + theirs) == sorted(keys)
