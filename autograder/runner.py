@@ -23,6 +23,7 @@ SUITE_DIR = Path(__file__).with_name("suite")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO_ROOT / "reference"
 STUBS_DIR = REPO_ROOT / "assignments"
+HYPOTHESIS_HOME = REPO_ROOT / ".hypothesis"
 
 # Hypothesis's shrinker is bounded so that a wrong submission cannot stretch
 # grading: at most this many successful shrinks, and this many seconds, per test.
@@ -38,8 +39,12 @@ def preload():
     import hypothesis
     import pytest  # noqa: F401
     import pytest_jsonreport.plugin  # noqa: F401
-    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis import HealthCheck, Phase, configuration, settings
     from hypothesis.internal.conjecture import engine
+
+    # Hypothesis keeps a cache (of constants in this project's source) in
+    # .hypothesis/ of the working folder: keep it in the grader's own folder.
+    configuration.set_hypothesis_home_dir(HYPOTHESIS_HOME)
 
     engine.MAX_SHRINKS = MAX_SHRINKS
     engine.MAX_SHRINKING_SECONDS = MAX_SHRINKING_SECONDS

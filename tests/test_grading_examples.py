@@ -7,6 +7,8 @@ without gru.py, and two wrong corpus submissions; it is graded once with
 grading is repeatable.
 """
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -169,3 +171,14 @@ def test_a_lone_submission_split_into_shards_gets_the_batch_results(examples_bat
         return [(t["number"], t["score"], t["status"], t["output"], t["tags"]) for t in r["tests"]]
     assert results(report) == results(in_batch)
     assert report["score"] == in_batch["score"] < 100
+
+
+def test_grading_leaves_nothing_in_the_folder_it_is_run_from(grading, tmp_path):
+    """Does grading from some folder leave that folder as it was (no .hypothesis/ cache there)?"""
+    here = tmp_path / "here"
+    here.mkdir()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(grading.BLANK_RELEASE),
+                           "--out", str(tmp_path / "out")], cwd=here, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "blank_release.json").is_file()
+    assert list(here.iterdir()) == []
