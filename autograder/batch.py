@@ -66,21 +66,21 @@ def _fork_children(paths, out_dir, suite, rubric, tier, jobs, progress, referenc
     shards = min(MAX_SHARDS, max(1, jobs // max(1, len(paths))))
     running = {}
     try:
-        queue = list(enumerate(outcomes))
+        queue = list(outcomes)
         while queue or running:
             while queue and len(running) < max(1, jobs):
-                index, outcome = queue.pop(0)
+                outcome = queue.pop(0)
                 # An unnamed file: the child leaves its recorded examples there.
                 recording = tempfile.TemporaryFile()
                 pid = os.fork()
                 if pid == 0:
                     _child(outcome, out_dir, scratch_root, suite, rubric, tier, reference_dir, stubs_dir, shards,
                            recording)
-                running[pid] = (index, outcome, time.monotonic(), recording)
+                running[pid] = (outcome, time.monotonic(), recording)
             pid, status = os.wait()
             if pid not in running:
                 continue
-            index, outcome, started, recording = running.pop(pid)
+            outcome, started, recording = running.pop(pid)
             exit_code = os.waitstatus_to_exitcode(status)
             _collect(outcome, out_dir, exit_code)
             with recording:

@@ -40,12 +40,14 @@ def encode(value):
     """A JSON-able description of a drawn value, exact (see `decode`)."""
     if isinstance(value, Case):
         return {"case": dataclasses.asdict(value)}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "fiub" and value.dtype.names is None:
+    # Exact types only: a subclass (np.float64 is a float, a namedtuple a
+    # tuple) would come back as its base class.
+    if type(value) is np.ndarray and value.dtype.kind in "fiub" and value.dtype.names is None:
         data = base64.b64encode(np.ascontiguousarray(value).tobytes()).decode()
         return {"array": [value.dtype.str, list(value.shape), data]}
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or type(value) in (bool, int, float, str):
         return {"value": value}
-    if isinstance(value, (tuple, list)):
+    if type(value) in (tuple, list):
         return {type(value).__name__: [encode(item) for item in value]}
     raise Unrecordable(f"cannot record a drawn {type(value).__name__}")
 

@@ -81,8 +81,10 @@ class Suite:
     replay: object
 
 
-PYTEST_ARGS = ["-c", os.devnull, "--rootdir", str(SUITE_DIR), "--confcutdir", str(SUITE_DIR), "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no",
-               "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:doctest",
+# --confcutdir: pytest looks at nothing above the suite's folder (no walk of
+# every folder up to /, no conftest.py from there).
+PYTEST_ARGS = ["-c", os.devnull, "--rootdir", str(SUITE_DIR), "--confcutdir", str(SUITE_DIR),
+               "-p", "pytest_jsonreport.plugin", "-qq", "--tb=no", "-rN", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:doctest",
                "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:stepwise", "-p", "no:cacheprovider",
                "-p", "no:warnings", "-p", "no:logging", "-p", "no:faulthandler", "-p", "no:tmpdir",
                "-p", "no:monkeypatch", "-p", "no:recwarn", "-p", "no:setuponly", "-p", "no:setupplan",

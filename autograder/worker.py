@@ -581,12 +581,14 @@ def start(config):
     serve(worker, requests, responses)
 
 
+NAMESPACES_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "namespaces.py")
+
+
 def namespaces():
     """namespaces.py, beside this file (loaded by path: `python -I` keeps this folder off sys.path)."""
     if "autograder_namespaces" not in sys.modules:
         import importlib.util
-        spec = importlib.util.spec_from_file_location(
-            "autograder_namespaces", os.path.join(os.path.dirname(os.path.abspath(__file__)), "namespaces.py"))
+        spec = importlib.util.spec_from_file_location("autograder_namespaces", NAMESPACES_SOURCE)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         sys.modules["autograder_namespaces"] = module
@@ -622,7 +624,7 @@ def zygote_main(site):
     import resource  # noqa: F401
     import warnings  # noqa: F401
     import numpy  # noqa: F401
-    if os.geteuid() == 0 and os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "namespaces.py")):
+    if os.geteuid() == 0 and os.path.exists(NAMESPACES_SOURCE):
         namespaces()  # the namespaces tier's workers need it (bwrap binds this file alone)
     # No death signal with the parent: the thread that started us may end
     # first. The zygote ends when the last grader process closes fd 0's peer.

@@ -446,17 +446,22 @@ def test_replace_at_changes_only_the_argument_at_the_path():
 # ---------------------------------------------------------------- hypothesis's work done before forking
 
 WARM_UP_PROBE = """
-import sys, threading
+import functools, sys, threading
 from hypothesis import core
 from hypothesis.internal import reflection
 from hypothesis.internal.conjecture import providers
 from autograder import runner
+computed = []
+core.function_digest = lambda f: computed.append(f) or reflection.function_digest(f)
 runner.preload()
 tests = [value.hypothesis for name, module in list(sys.modules.items()) if name.startswith("autograder.suite.test_")
          for value in vars(module).values() if hasattr(getattr(value, "hypothesis", None), "inner_test")]
 print(len(tests))
-print(all(core.function_digest is not reflection.function_digest
-          and core.function_digest(t.inner_test) == reflection.function_digest(t.inner_test) for t in tests))
+recorders = [functools.wraps(t.inner_test)(lambda **kwargs: None) for t in tests]  # as replay.py wraps them
+computed.clear()
+print(all(core.function_digest(t.inner_test) == reflection.function_digest(t.inner_test)
+          == core.function_digest(r) == reflection.function_digest(r) for t, r in zip(tests, recorders))
+      and not computed)
 print(all(s.validate_called.get(threading.get_ident()) for t in tests for s in t._given_kwargs.values()))
 print(all(id(module) in providers._seen_modules for name, module in list(sys.modules.items())
           if name.startswith("autograder.suite")))
@@ -467,7 +472,7 @@ print(entropy.NP_RANDOM is not None and all(r is not entropy.NP_RANDOM for r in 
 
 def test_warm_up_leaves_hypothesis_nothing_to_do_per_process():
     """In a fresh process, after runner.preload alone: are the test digests remembered (and equal to
-    hypothesis's own), every strategy validated, the suite's modules scanned for constants, and
+    hypothesis's own, for the tests and for replay's wrappers of them), every strategy validated, the suite's modules scanned for constants, and
     NumPy's global random state left out of what hypothesis seeds and restores per example?"""
     done = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
