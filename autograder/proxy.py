@@ -29,11 +29,25 @@ DYING_GRACE_S = 1.0            # how long a worker that closed its pipe may take
 
 
 class GradingFailure(AssertionError):
-    """A check failed; the message is the student's feedback."""
+    """A check failed; the message is the student's feedback.
+
+    cause: what kind of mistake it shows, which picks the hint shown with it
+    (rubric.toml [causes]): "value" (the maths: the test's own hint),
+    "dtype", "shape", "type" (not an array, a tuple of the wrong length...),
+    "mutation" (an argument changed in place), "crash" (no result: raised,
+    timed out, died, missing) or "trivial" (computes nothing from its inputs).
+    """
+
+    def __init__(self, message, cause="value"):
+        super().__init__(message)
+        self.cause = cause
 
 
 class StudentCallFailed(GradingFailure):
     """The student's function could not produce a result."""
+
+    def __init__(self, message, cause="crash"):
+        super().__init__(message, cause)
 
 
 @dataclass(frozen=True)
@@ -280,7 +294,9 @@ def failure_message(function, response):
         return f"{function} is not implemented yet ({error})"
     if kind == "exception":
         return f"{function} raised {error}"
-    return error  # missing_file, missing_name, import_error: already a sentence
+    if function and not error.startswith(function):  # missing_file, missing_name, import_error...
+        return f"{function}: {error}"
+    return error
 
 
 def encode_arg(value, blobs, memo=None):

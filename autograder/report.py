@@ -29,7 +29,7 @@ def build(submission, records, rubric, *, seconds, sandbox, gpu=False, extra=Non
     tests = []
     for key, entry in rubric.tests.items():
         for param, record in instances.get(key, []):
-            tests.append(_test_result(entry, param, record, len(instances[key]), gpu))
+            tests.append(_test_result(entry, param, record, len(instances[key]), gpu, rubric.causes))
     tests.sort(key=lambda t: tuple(int(x) for x in re.findall(r"\d+", t["number"])))
     score = round(sum(t["score"] for t in tests), 4)
     max_score = round(sum(t["max_score"] for t in tests), 4)
@@ -51,7 +51,7 @@ def build(submission, records, rubric, *, seconds, sandbox, gpu=False, extra=Non
     return report
 
 
-def _test_result(entry, param, record, count, gpu):
+def _test_result(entry, param, record, count, gpu, causes):
     metadata = record.get("metadata", {})
     outcome = record.get("outcome")
     counted = gpu or not entry.gpu
@@ -59,7 +59,7 @@ def _test_result(entry, param, record, count, gpu):
     passed = outcome == "passed"
     skipped = outcome == "skipped" or not counted
     doc = metadata.get("doc", entry.key.replace("_", " "))
-    name = f"{param}: {doc}" if param and not doc.startswith(param) else doc
+    name = test_name(doc, param)
     tags = list(dict.fromkeys(
         ([param] if param in contract.FUNCTIONS else list(entry.tags)) + metadata.get("called", [])))
     result = {
@@ -68,7 +68,7 @@ def _test_result(entry, param, record, count, gpu):
         "score": max_points if passed else 0.0,
         "max_score": max_points,
         "status": "passed" if passed or skipped else "failed",
-        "output": "" if passed else _feedback(entry, metadata, skipped, record),
+        "output": "" if passed else _feedback(entry, metadata, skipped, record, causes),
         "tags": tags + (["gpu"] if entry.gpu else []),
         "visibility": "visible",
         "key": entry.key,
@@ -76,10 +76,22 @@ def _test_result(entry, param, record, count, gpu):
     }
     if metadata.get("grader_error"):
         result["grader_error"] = metadata["grader_error"]
+    if not passed and not skipped and metadata.get("cause"):
+        result["cause"] = metadata["cause"]
     return result
 
 
-def _feedback(entry, metadata, skipped, record):
+def test_name(doc, param):
+    """A test's title: its docstring's first line, with the parametrized function
+    in place of "{function}", or in front of it."""
+    if not param:
+        return doc
+    if "{function}" in doc:
+        return doc.replace("{function}", param)
+    return doc if doc.startswith(param) else f"{param}: {doc}"
+
+
+def _feedback(entry, metadata, skipped, record, causes):
     if skipped:
         return "skipped: " + (metadata.get("skip_reason") or _skip_reason(record) or "not requested")
     if metadata.get("grader_error"):
@@ -89,8 +101,9 @@ def _feedback(entry, metadata, skipped, record):
     if metadata.get("example"):
         label = "Smallest failing example" if metadata.get("example_shrunk") else "Failing example"
         lines.append(f"{label}: {metadata['example']}")
-    if entry.hint:
-        lines.append(f"Hint: {entry.hint}")
+    hint = causes.get(metadata.get("cause"), entry.hint)  # the maths ("value"): the test's own hint
+    if hint:
+        lines.append(f"Hint: {hint}")
     return "\n".join(lines)
 
 

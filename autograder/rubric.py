@@ -44,6 +44,7 @@ class Rubric:
     call_timeout_s: float = 5.0
     budget_s: float = 120.0
     allowed_imports: tuple = ()
+    causes: dict = field(default_factory=dict)   # a failure's cause -> the hint shown with it
 
     def max_score(self, gpu=False):
         return sum(t.points for t in self.tests.values() if gpu or not t.gpu)
@@ -82,5 +83,6 @@ def _build(data):
                                bool(entry.get("gpu", False)), tuple(entry.get("tags", ())))
     grading = data.get("grading", {})
     limits = Limits(**grading.get("limits", {}))
+    causes = {str(cause): str(hint) for cause, hint in data.get("causes", {}).items()}
     return Rubric(parts, tests, limits, float(grading.get("call_timeout_s", 5.0)),
-                  float(grading.get("budget_s", 120.0)), tuple(grading.get("allowed_imports", ())))
+                  float(grading.get("budget_s", 120.0)), tuple(grading.get("allowed_imports", ())), causes)

@@ -240,7 +240,7 @@ def test_decode_result_survives_malformed_specs():
 ])
 def test_expect_array_names_what_came_instead(value, words):
     with pytest.raises(GradingFailure, match=re.escape(words)):
-        checks.expect_array(value, "rnn_forward", "H", (2, 3), np.float64)
+        checks.expect_array(value, "rnn_forward", "H", (2, 3))
 
 
 # ---------------------------------------------------------------- checks' feedback
@@ -271,7 +271,7 @@ def test_assert_all_close_names_the_gradient():
 
 @pytest.mark.parametrize("got, words", [
     (np.zeros((2, 4)), "has shape (2, 4), expected (2, 3)"),
-    (np.zeros((2, 3), np.float32), "dtype float32, expected float64"),
+    (np.zeros((2, 3), np.int64), "dtype int64; it should be the input's floating dtype"),
     (np.array([[0, np.nan, 0], [0, 0, np.inf]]), "2 non-finite entries (first at index (0, 1)"),
 ])
 def test_assert_close_validates_before_comparing(got, words):
@@ -284,6 +284,26 @@ def test_assert_close_accepts_float32_within_tolerance():
     checks.assert_close((expected * (1 + 1e-5)).astype(np.float32), expected, "tanh", "out", np.float32)
     with pytest.raises(GradingFailure):
         checks.assert_close(expected * (1 + 1e-5), expected, "tanh", "out")
+
+
+def test_values_are_judged_at_the_precision_of_the_dtype_returned():
+    """Does float32 returned for float64 inputs get float32's tolerance (its dtype is the dtype tests'
+    business), while float64 returned is still held to float64's?"""
+    expected = np.linspace(-1, 1, 12).reshape(3, 4)
+    checks.assert_close((expected * (1 + 1e-5)).astype(np.float32), expected, "tanh", "out", np.float64)
+    with pytest.raises(GradingFailure):
+        checks.assert_close((expected * (1 + 1e-3)).astype(np.float32), expected, "tanh", "out", np.float64)
+    with pytest.raises(GradingFailure):
+        checks.assert_close(expected * (1 + 1e-5), expected, "tanh", "out", np.float64)
+
+
+def test_expect_dtype_fails_with_the_cause_dtype():
+    """Do the dtype tests name the output, both dtypes, and give the failure the cause "dtype"?"""
+    grads = {"W_xh": np.zeros((2, 2)), "b_h": np.zeros(2, np.float32)}
+    checks.expect_dtype(grads["W_xh"], "rnn_step_backward", "dx", "float64")
+    with pytest.raises(GradingFailure, match=re.escape("db_h has dtype float32, expected float64")) as failure:
+        checks.expect_dtype(grads, "rnn_step_backward", "grads", "float64")
+    assert failure.value.cause == "dtype"
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

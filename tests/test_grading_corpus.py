@@ -1,25 +1,31 @@
-"""Does the grader catch every mistake of the corpus, and only there?
+"""Does the grader catch every mistake of the corpus, and only there, and
+give every corpus submission exactly the score it should?
 
-tests/corpus holds one-mistake wrong submissions (wrong.toml) and correct
-solutions written differently from the reference (correct/). All of them are
-graded in one `python -m autograder grade ... --jobs 2` call; then, per case:
-a wrong submission loses points; every test it fails exercises a function in
-its `affected` list (the function holding the mistake, or one that calls
-it); and the function holding the mistake fails at least one test. Every
-correct solution earns full marks.
+tests/corpus holds one-mistake wrong submissions (wrong.toml), correct
+solutions written differently from the reference (correct/), submissions
+that compute nothing (trivial.py) and the solution wrapped in one policy
+(wrapped.py). All of them are graded in one `python -m autograder grade ...
+--jobs 2` call; then, per case: a wrong submission loses points; every test
+it fails exercises a function in its `affected` list (the function holding
+the mistake, or one that calls it); and the function holding the mistake
+fails at least one test. Every correct solution earns full marks, every
+trivial one nothing, and every submission its pinned score (scores.toml).
 """
 import pytest
 
+from autograder import contract, rubric
 from autograder.schema import validate_report
 
 try:
-    from corpus import materialize as corpus
+    from corpus import materialize as corpus, scores, trivial
 except ModuleNotFoundError:  # tests/ became a package
-    from tests.corpus import materialize as corpus
+    from tests.corpus import materialize as corpus, scores, trivial
 
 CASES = corpus.load_wrong_cases()
 CORRECT = corpus.correct_names()
-WRONG_PREFIX, CORRECT_PREFIX = "wrong__", "correct__"
+WRONG_PREFIX, CORRECT_PREFIX = corpus.WRONG_PREFIX, corpus.CORRECT_PREFIX
+TRIVIAL = [corpus.TRIVIAL_PREFIX + kind for kind in trivial.kinds()]
+EXPECTED = scores.expected_scores()
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +35,13 @@ def corpus_batch(grading, tmp_path_factory):
     Returns (Graded, {case name: why it could not be materialized}).
     """
     folder = tmp_path_factory.mktemp("corpus-submissions")
-    paths, broken = [], {}
+    broken = {}
     for case in CASES:
         try:
-            paths.append(corpus.materialize_wrong(case, folder / f"{WRONG_PREFIX}{case.name}"))
+            corpus.wrong_sources(case)
         except corpus.CorpusError as error:
             broken[case.name] = str(error)
-    for name in CORRECT:
-        paths.append(corpus.materialize_correct(name, folder / f"{CORRECT_PREFIX}{name}"))
+    paths = corpus.materialize_all(folder)
     return grading.grade_cli(paths, tmp_path_factory.mktemp("corpus-reports")), broken
 
 
@@ -102,6 +107,60 @@ def test_correct_solution_earns_full_marks(corpus_batch, name):
     failed = [t for t in report["tests"] if t["status"] != "passed"]
     assert not failed, f"correct solution {name} lost points:\n{failures(failed)}"
     assert report["score"] == report["max_score"] == 100
+
+
+@pytest.mark.parametrize("name", TRIVIAL)
+def test_trivial_submission_earns_nothing(corpus_batch, name):
+    """Does code that computes nothing (zeros, a constant, random values, its inputs echoed) earn 0 in all?"""
+    graded, _ = corpus_batch
+    report = graded.report(name)
+    validate_report(report)
+    earned = [t for t in report["tests"] if t["score"] > 0]
+    assert report["score"] == 0, f"{name} earned {report['score']}:\n{failures(earned)}"
+
+
+def test_every_submission_earns_its_pinned_score(corpus_batch):
+    """Does every corpus submission earn exactly the total pinned in tests/corpus/scores.toml?"""
+    graded, _ = corpus_batch
+    got = {name: report["score"] for name, report in graded.reports.items()}
+    moved = {name: (EXPECTED.get(name), got.get(name)) for name in set(got) | set(EXPECTED)
+             if EXPECTED.get(name) is None or got.get(name) is None or abs(EXPECTED[name] - got[name]) > 1e-6}
+    assert not moved, ("scores moved (name: pinned -> earned); explain each change, then rewrite the file "
+                       "with `python -m tests.corpus.scores REPORTS`:\n"
+                       + "\n".join(f"  {n}: {e} -> {g}" for n, (e, g) in sorted(moved.items())))
+
+
+def test_one_policy_costs_only_its_own_tests(corpus_batch):
+    """Does computing in float32 whatever comes in cost the dtype tests, not the maths it gets right?
+
+    The one value failure allowed: gradients of 1e160 do not fit in float32 at all."""
+    graded, _ = corpus_batch
+    report = graded.report(corpus.WRAPPED_PREFIX + "float32_everywhere")
+    failed = [t for t in report["tests"] if t["status"] == "failed"]
+    assert failed and all(t["cause"] == "dtype" for t in failed if t["key"] != "clip_gradients_matches_reference")
+    assert {t["key"] for t in failed} == {
+        "activations_keep_dtype_and_shape", "rnn_keeps_dtype", "clip_gradients_properties",
+        "clip_gradients_matches_reference", "lstm_gates_keep_dtype", "lstm_keeps_dtype", "lstm_variants_keep_dtype",
+        "gru_properties"}, failures(failed)
+    dtype_hint = "Hint: " + rubric.load().causes["dtype"]
+    assert all(t["output"].endswith(dtype_hint) for t in failed if t["cause"] == "dtype"), failures(failed)
+
+
+def test_feedback_first_names_the_function_that_failed(corpus_batch):
+    """Does the first line of every failure's feedback name the contract function that failed,
+    one of the test's tags (whatever the test's title names)?"""
+    graded, _ = corpus_batch
+    functions = sorted(contract.FUNCTIONS, key=len, reverse=True)  # lstm_step_forward before lstm_forward...
+    unnamed = []
+    for report in graded.reports.values():
+        for test in report["tests"]:
+            if test["status"] != "failed":
+                continue
+            first = test["output"].splitlines()[0]
+            named = next((f for f in functions if first.startswith((f + ":", f + " "))), None)
+            if named is None or named not in test["tags"]:
+                unnamed.append(f"{report['submission']} {test['number']} (tags {test['tags']}): {first}")
+    assert not unnamed, "\n".join(unnamed[:20])
 
 
 def test_feedback_names_the_failing_example(corpus_batch):

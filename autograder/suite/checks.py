@@ -31,7 +31,7 @@ def outputs(returned, function):
         return (value,)
     if not isinstance(value, tuple) or len(value) != len(names):
         raise GradingFailure(
-            f"{function} must return a tuple ({', '.join(names)}); it returned {describe(value)}")
+            f"{function} must return a tuple ({', '.join(names)}); it returned {describe(value)}", cause="type")
     return value
 
 
@@ -49,17 +49,23 @@ def describe(value):
     return "None" if value is None else type(value).__name__
 
 
-def expect_array(value, function, output, shape, dtype):
-    """`value` as an ndarray of exactly `shape` and `dtype`, all finite."""
+def expect_array(value, function, output, shape):
+    """`value` as a float32 or float64 ndarray of exactly `shape`, all finite.
+
+    The dtype is not held against a value test: which float dtype a function
+    returns is the dtype tests' business (`expect_dtype`), and values are
+    judged at the precision of the dtype returned (`assert_close`).
+    """
     where = f"{function}: {output}"
     if not isinstance(value, np.ndarray):
-        raise GradingFailure(f"{where} should be a NumPy array of shape {tuple(shape)}; got {describe(value)}")
+        raise GradingFailure(f"{where} should be a NumPy array of shape {tuple(shape)}; got {describe(value)}",
+                             cause="type")
     if value.shape != tuple(shape):
         raise GradingFailure(f"{where} has shape {value.shape}, expected {tuple(shape)}. "
-                             f"Check which axes you sum or reshape over.")
-    if value.dtype != np.dtype(dtype):
-        raise GradingFailure(f"{where} has dtype {value.dtype}, expected {np.dtype(dtype)} (the input's). "
-                             f"Create arrays with *_like or dtype=x.dtype, never a bare np.zeros(shape).")
+                             f"Check which axes you sum or reshape over.", cause="shape")
+    if value.dtype.name not in TOLERANCE:
+        raise GradingFailure(f"{where} has dtype {value.dtype}; it should be the input's floating dtype "
+                             f"(float64 or float32)", cause="dtype")
     finite = np.isfinite(value)
     if not finite.all():
         bad = ~finite
@@ -69,23 +75,50 @@ def expect_array(value, function, output, shape, dtype):
     return value
 
 
-def expect_grads(value, function, output, expected, dtype=None):
-    """`value` as a dict with exactly `expected`'s keys and shapes, arrays of `dtype`."""
+def expect_dtype(value, function, output, dtype):
+    """The dtype tests: `value` (an array, or a dict or list of them) has exactly `dtype`."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            expect_dtype(item, function, grad_name(output, key), dtype)
+    elif isinstance(value, (list, tuple)):
+        for layer, item in enumerate(value):
+            expect_dtype(item, function, f"{output}[{layer}]", dtype)
+    elif isinstance(value, np.ndarray) and value.dtype != np.dtype(dtype):
+        raise GradingFailure(f"{function}: {output} has dtype {value.dtype}, expected {np.dtype(dtype)} (the "
+                             f"input's). Create arrays with *_like or dtype=x.dtype, never a bare np.zeros(shape), "
+                             f"and never cast to a fixed dtype.", cause="dtype")
+
+
+def expect_grads(value, function, output, expected):
+    """`value` as a dict with exactly `expected`'s keys and shapes (see expect_array)."""
     if not isinstance(value, dict):
-        raise GradingFailure(f"{function}: {output} should be a dict of arrays; got {describe(value)}")
+        raise GradingFailure(f"{function}: {output} should be a dict of arrays; got {describe(value)}",
+                             cause="type")
     missing, extra = sorted(set(expected) - set(value)), sorted(set(value) - set(expected))
     if missing or extra:
         raise GradingFailure(f"{function}: {output} must have exactly the params' keys; "
-                             f"missing {missing}, unexpected {extra}")
-    return {key: expect_array(value[key], function, grad_name(output, key), ref.shape, dtype or ref.dtype)
+                             f"missing {missing}, unexpected {extra}", cause="type")
+    return {key: expect_array(value[key], function, grad_name(output, key), ref.shape)
             for key, ref in expected.items()}
 
 
+@functools.cache
+def judged_at(inputs_dtype, returned_dtype):
+    """The tolerance of the coarser of two float dtypes: values are judged at it."""
+    coarser = max(np.dtype(inputs_dtype), np.dtype(returned_dtype), key=lambda d: np.finfo(d).eps)
+    return tolerance(coarser)
+
+
 def assert_close(got, expected, function, output, dtype=None):
-    """Fail with the location of the largest disagreement if not allclose."""
-    dtype = dtype or expected.dtype
-    got = expect_array(got, function, output, expected.shape, dtype)
-    tol = tolerance(dtype)
+    """Fail with the location of the largest disagreement if not allclose.
+
+    dtype: the inputs' dtype (default: expected's). The tolerance is that of
+    the coarser of it and the dtype `got` has: float64 code is held to float64
+    accuracy, and code that returns float32 to float32 accuracy (its dtype
+    costs it the dtype tests, not this one).
+    """
+    got = expect_array(got, function, output, expected.shape)
+    tol = judged_at(dtype or expected.dtype, got.dtype)
     expected = np.asarray(expected, dtype=np.float64)
     # np.isclose's test for finite values, without its overhead (the common case: all close)
     if (np.abs(got - expected) <= tol["atol"] + tol["rtol"] * np.abs(expected)).all():
@@ -106,16 +139,16 @@ def assert_close(got, expected, function, output, dtype=None):
 def assert_all_close(got, expected, function, output, dtype=None):
     """assert_close over an array, a dict (gradients) or a list of dicts (stacked layers).
 
-    dtype: what the student's arrays must be (the reference may be float64).
+    dtype: the inputs' dtype (the reference's results may be float64).
     """
     if isinstance(expected, dict):
-        got = expect_grads(got, function, output, expected, dtype)
+        got = expect_grads(got, function, output, expected)
         for key in expected:
             assert_close(got[key], expected[key], function, grad_name(output, key), dtype)
     elif isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)) or len(got) != len(expected):
             raise GradingFailure(f"{function}: {output} should be a list of {len(expected)} dicts; "
-                                 f"got {describe(got)}")
+                                 f"got {describe(got)}", cause="type")
         for layer, (g, e) in enumerate(zip(got, expected)):
             assert_all_close(g, e, function, f"{output}[{layer}]", dtype)
     else:
@@ -145,7 +178,8 @@ def assert_unmodified(returned, function):
     """The worker reports arguments whose contents changed during the call."""
     if returned.mutated:
         raise GradingFailure(f"{function} modified its arguments in place: {', '.join(returned.mutated)}. "
-                             f"Work on copies (e.g. x = x + y, not x += y) and never change params or the upstream gradient.")
+                             f"Work on copies (e.g. x = x + y, not x += y) and never change params or the upstream "
+                             f"gradient.", cause="mutation")
 
 
 def as_float64(tree):

@@ -81,7 +81,9 @@ def pytest_json_runtest_metadata(item, call):
             metadata["grader_error"] = f"{type(call.excinfo.value).__name__}: {call.excinfo.value}"[:2000]
         else:
             metadata["feedback"] = str(failure)
-            example = falsifying_example(call.excinfo.value, set(item.fixturenames))
+            metadata["cause"] = getattr(failure, "cause", "value")
+            # A function judged to compute nothing fails on every example alike: none is shown.
+            example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:
                 metadata["example"], metadata["example_shrunk"] = example
     return metadata

@@ -8,6 +8,13 @@ entry when the whole problem is tiny. Per-block directions catch a single
 wrong entry that one global random direction misses (see
 shared/research/gradient-checks.md); the tolerances below leave three orders
 of magnitude between correct float64 code (~1e-9) and wrong code (≥ 1e-4).
+
+A forward that computes nothing has a backward that agrees with it
+trivially (a constant forward has a zero gradient, and zeros match it): the
+tests call work_done.require_work on the forward first.
+
+A forward that returns float32 for float64 inputs is differentiated at
+float32's precision (PRECISION): its dtype costs it the dtype tests only.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -20,6 +27,18 @@ from autograder.suite.checks import expect_array
 STEP = 1e-5                 # central-difference step h (optimal ≈ (3ε)^(1/3))
 BLOCK_RTOL = 1e-6           # × ‖g_b‖
 LOSS_ATOL = 1e-8            # × max(1, |L|)
+
+
+@dataclass(frozen=True)
+class Precision:
+    step: float
+    block_rtol: float
+    loss_atol: float
+
+
+# By the dtype the student's forward returns (see the module's docstring).
+PRECISION = {"float64": Precision(STEP, BLOCK_RTOL, LOSS_ATOL),
+             "float32": Precision(1e-2, 2e-2, 1e-4)}
 DIRECTIONS_PER_BLOCK = 2
 FULL_CHECK_MAX_ENTRIES = 60   # a tiny problem up to this many entries gets every entry checked
 LOCATE_MAX_ENTRIES = 120      # a failing block up to this size is searched entry by entry
@@ -35,7 +54,8 @@ class Forward:
     pick_outputs: Callable = lambda out: [out[0]]  # returned tuple -> the outputs
 
     def losses(self, student, changes):
-        """L at each point, in one round trip to the worker.
+        """L at each point, in one round trip to the worker, and the
+        precision of the dtype the forward returned ("float64" or "float32").
 
         changes: per point, the blocks that differ from `blocks` (name -> array);
         {} is the point `blocks` itself.
@@ -44,13 +64,17 @@ class Forward:
         results = student.call_many(self.function, self.build_args(self.blocks),
                                     [[(paths[name], value) for name, value in change.items()]
                                      for change in changes])
-        return [self.loss(result) for result in results]
+        returned = set()
+        losses = [self.loss(result, returned) for result in results]
+        return losses, "float32" if "float32" in returned else "float64"
 
-    def loss(self, result):
+    def loss(self, result, returned):
+        """L of one result; adds the dtypes of its outputs to `returned`."""
         outs = self.pick_outputs(result if isinstance(result, tuple) else (result,))
         total = 0.0
         for k, (out, G) in enumerate(zip(outs, self.upstream)):
-            out = expect_array(out, self.function, f"output {k + 1}", G.shape, G.dtype)
+            out = expect_array(out, self.function, f"output {k + 1}", G.shape)
+            returned.add(out.dtype.name)
             total += float(np.sum(out * G))
         return total
 
@@ -63,47 +87,58 @@ def check_gradients(student, forward, analytic, backward, seed=0, tiny=False):
     """
     full = tiny and sum(block.size for block in forward.blocks.values()) <= FULL_CHECK_MAX_ENTRIES
     rng = np.random.default_rng(seed)
-    points, plan = [], []
-    for name, block in forward.blocks.items():
-        for u in (unit_vectors(block) if full else random_directions(block, rng)):
-            points += [{name: block + STEP * u}, {name: block - STEP * u}]
-            plan.append((name, u))
-    losses = forward.losses(student, [{}] + points)
-    scale = max(1.0, abs(losses[0]))
+    plan = [(name, u) for name, block in forward.blocks.items()
+            for u in (unit_vectors(block) if full else random_directions(block, rng))]
+    numerical, precision = central_differences(student, forward, plan, PRECISION["float64"])
+    if precision != "float64":  # float32 outputs: differentiate again, at their precision
+        numerical, precision = central_differences(student, forward, plan, PRECISION[precision])
+    tol = PRECISION[precision]
     worst = {}
-    for i, (name, u) in enumerate(plan):
-        numerical = (losses[1 + 2 * i] - losses[2 + 2 * i]) / (2 * STEP)
+    for (name, u), (numeric, scale) in zip(plan, numerical):
         yours = float(np.sum(analytic[name] * u))
-        allowed = BLOCK_RTOL * float(np.linalg.norm(analytic[name])) + LOSS_ATOL * scale
-        if abs(yours - numerical) > allowed and (name not in worst or abs(yours - numerical) > worst[name][0]):
-            worst[name] = (abs(yours - numerical), yours, numerical, u)
+        allowed = tol.block_rtol * float(np.linalg.norm(analytic[name])) + tol.loss_atol * scale
+        if abs(yours - numeric) > allowed and (name not in worst or abs(yours - numeric) > worst[name][0]):
+            worst[name] = (abs(yours - numeric), yours, numeric, u)
     if worst:
         name = next(n for n in forward.blocks if n in worst)  # the first failing block, in order
-        _, yours, numerical, u = worst[name]
-        raise GradingFailure(failure_message(student, forward, analytic, backward, name, yours, numerical, u, full))
+        _, yours, numeric, u = worst[name]
+        raise GradingFailure(failure_message(student, forward, analytic, backward, name, yours, numeric, u, full,
+                                             tol.step))
 
 
-def failure_message(student, forward, analytic, backward, name, yours, numerical, u, full):
+def central_differences(student, forward, plan, tol):
+    """[(numerical directional derivative, max(1, |L|))] along each (block, u) of
+    `plan`, and the precision of the dtype the forward returned."""
+    points = []
+    for name, u in plan:
+        block = forward.blocks[name]
+        points += [{name: block + tol.step * u}, {name: block - tol.step * u}]
+    losses, precision = forward.losses(student, [{}] + points)
+    scale = max(1.0, abs(losses[0]))
+    return [((losses[1 + 2 * i] - losses[2 + 2 * i]) / (2 * tol.step), scale) for i in range(len(plan))], precision
+
+
+def failure_message(student, forward, analytic, backward, name, yours, numerical, u, full, step):
     what = f"{backward}: {grad_label(name)} disagrees with finite differences of your own {forward.function}"
     if full:
         index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(u)), u.shape))
         where = f" at index {index}: yours {yours:.6g}, numerical {numerical:.6g}"
     else:
         where = (f" (along a random direction: yours {yours:.6g}, numerical {numerical:.6g})"
-                 + locate(student, forward, analytic, name))
+                 + locate(student, forward, analytic, name, step))
     others = [grad_label(n) for n in forward.blocks if n != name]
     return what + where + (f". Gradients checked: {', '.join([grad_label(name)] + others)}." if others else ".")
 
 
-def locate(student, forward, analytic, name):
+def locate(student, forward, analytic, name, step):
     """'; largest disagreement at index (i, j): ...' for a small failing block."""
     block = forward.blocks[name]
     if block.size > LOCATE_MAX_ENTRIES:
         return ""
     units = list(unit_vectors(block))
-    points = [p for u in units for p in ({name: block + STEP * u}, {name: block - STEP * u})]
-    losses = forward.losses(student, points)
-    numerical = np.array([(losses[2 * i] - losses[2 * i + 1]) / (2 * STEP) for i in range(len(units))])
+    points = [p for u in units for p in ({name: block + step * u}, {name: block - step * u})]
+    losses, _ = forward.losses(student, points)
+    numerical = np.array([(losses[2 * i] - losses[2 * i + 1]) / (2 * step) for i in range(len(units))])
     numerical = numerical.reshape(block.shape)
     error = np.abs(analytic[name] - numerical)
     index = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))

@@ -5,6 +5,7 @@ Hypothesis draws a `Case` (sizes, seed, dtype); the arrays come from NumPy's
 generator seeded with it. A failing case therefore shrinks to small sizes and
 prints as one readable line, e.g. `Case(N=2, T=3, D=4, H=1, seed=0)`.
 """
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,13 +21,23 @@ STATE_SCALE = 0.8
 
 @dataclass(frozen=True)
 class Case:
-    """Sizes and the seed of one drawn example (the contract's N, T, D, H)."""
+    """Sizes and the seed of one drawn example (the contract's N, T, D, H).
+
+    H2: a second hidden size, for problems with two (the bidirectional
+    LSTM's backward direction); 0 where there is none.
+    """
     N: int
     T: int
     D: int
     H: int
     seed: int = 0
     dtype: str = "float64"
+    H2: int = 0
+
+    def __repr__(self):
+        second = f", H2={self.H2}" if self.H2 else ""
+        return (f"Case(N={self.N}, T={self.T}, D={self.D}, H={self.H}{second}, seed={self.seed}, "
+                f"dtype={self.dtype!r})")
 
     def _repr_pretty_(self, printer, cycle):
         """How hypothesis prints a case: its repr, one line (its own dataclass
@@ -70,20 +81,44 @@ class Case:
     def gru_params(self, salt=4):
         return self.params(contract.GRU_KEYS, salt=salt)
 
+    def gate_args(self):
+        """Arguments of an LSTM gate: (x (N, D), h_prev (N, H), params)."""
+        return [self.x(), self.state(), self.lstm_params()]
+
+    def cell_state_args(self):
+        """Arguments of cell_state: F, I in (0, 1), C̃ in (−1, 1), c_prev; all (N, H)."""
+        rng = self.rng(8)
+        gate = lambda: rng.uniform(0.05, 0.95, (self.N, self.H)).astype(self.dtype)
+        node = lambda: rng.uniform(-0.95, 0.95, (self.N, self.H)).astype(self.dtype)
+        return [gate(), gate(), node(), self.state()]
+
+    def hidden_state_args(self):
+        """Arguments of hidden_state: O in (0, 1) and c, both (N, H)."""
+        rng = self.rng(8)
+        return [rng.uniform(0.05, 0.95, (self.N, self.H)).astype(self.dtype), self.state() * 2]
+
     def as_dtype(self, dtype):
-        return Case(self.N, self.T, self.D, self.H, self.seed, dtype)
+        return dataclasses.replace(self, dtype=dtype)
 
 
-def cases(N=(1, 4), T=(1, 5), D=(1, 5), H=(1, 5), dtype="float64"):
-    """A strategy of `Case`s with sizes in the given inclusive ranges."""
+def gradient_dict(seed, scale, dtype="float64"):
+    """Gradients of an RNN's params, W_xh (3, 4), W_hh (4, 4), b_h (4,), of about `scale` each."""
+    rng = np.random.default_rng(seed)
+    shapes = {"W_xh": (3, 4), "W_hh": (4, 4), "b_h": (4,)}
+    return {k: (rng.standard_normal(s) * scale).astype(dtype) for k, s in shapes.items()}
+
+
+def cases(N=(1, 4), T=(1, 5), D=(1, 5), H=(1, 5), dtype="float64", H2=None):
+    """A strategy of `Case`s with sizes in the given inclusive ranges
+    (H2: the range of a second hidden size, drawn independently of H)."""
+    second = {} if H2 is None else {"H2": st.integers(*H2)}
     return st.builds(Case, N=st.integers(*N), T=st.integers(*T), D=st.integers(*D),
-                     H=st.integers(*H), seed=st.integers(0, 2**16), dtype=st.just(dtype))
+                     H=st.integers(*H), seed=st.integers(0, 2**16), dtype=st.just(dtype), **second)
 
 
 # Sizes that hide nothing: N > 1 (sum vs mean), D != H and N != H
 # (transposes), T > 2 (carries). Every test runs these explicitly first.
 TELLING = Case(N=3, T=4, D=5, H=2, seed=7)
-TELLING_32 = TELLING.as_dtype("float32")
 # Small enough for full central differences over every entry (two forward
 # evaluations per entry: D = 1 keeps each W_x? at two entries), yet N > 1,
 # D != H and T > 2.

@@ -6,6 +6,7 @@ A `Problem` holds one drawn input: the forward's arguments as named blocks
 (X, h0, W_xf, ...), how to rebuild the arguments from blocks, the upstream
 gradients, and where each block's gradient sits in the backward's result.
 """
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,7 +15,7 @@ import numpy as np
 from autograder import contract
 from autograder.suite import gradcheck
 from autograder.suite.checks import (as_float64, assert_all_close, assert_unmodified, expect_array,
-                                     expect_grads, outputs)
+                                     expect_dtype, expect_grads, outputs)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Problem:
     grad_layout: list              # backward's outputs: a block name, or a list of block names (a dict)
     pick_outputs: Callable = lambda out: [out[0]]
     backward_kwargs: dict = field(default_factory=dict)
+    upstream_names: tuple = ("dH",)  # the backward's names for the upstream gradients
 
     @property
     def dtype(self):
@@ -36,11 +38,13 @@ class Problem:
         return self.build_args(self.blocks)
 
     def analytic(self, backward_outputs):
-        """Validate the backward's outputs; returns block name -> gradient."""
+        """Validate the backward's outputs; returns block name -> gradient.
+
+        Values only: that they keep the dtype is the dtype tests' business."""
         grads = {}
         for output, value, layout in zip(contract.returns(self.backward), backward_outputs, self.grad_layout):
             if isinstance(layout, str):
-                grads[layout] = expect_array(value, self.backward, output, self.blocks[layout].shape, self.dtype)
+                grads[layout] = expect_array(value, self.backward, output, self.blocks[layout].shape)
             elif isinstance(layout, dict):          # a params dict: key -> block name
                 got = expect_grads(value, self.backward, output, {k: self.blocks[b] for k, b in layout.items()})
                 grads.update({layout[k]: v for k, v in got.items()})
@@ -55,7 +59,7 @@ class Problem:
 
 def raise_failure(message):
     from autograder.proxy import GradingFailure
-    raise GradingFailure(message)
+    raise GradingFailure(message, cause="type")
 
 
 # --- the three checks -------------------------------------------------------
@@ -121,7 +125,7 @@ def rnn_step(case):
     return Problem("rnn_step_forward", "rnn_step_backward", blocks,
                    lambda b: [b["x"], b["h_prev"], pick(b, contract.RNN_KEYS)],
                    [case.upstream(case.N, case.H)],
-                   ["x", "h_prev", {k: k for k in contract.RNN_KEYS}])
+                   ["x", "h_prev", {k: k for k in contract.RNN_KEYS}], upstream_names=("dh",))
 
 
 def rnn_sequence(case, truncate=None):
@@ -139,7 +143,7 @@ def lstm_step(case):
                    lambda b: [b["x"], b["h_prev"], b["c_prev"], pick(b, contract.LSTM_KEYS)],
                    [case.upstream(case.N, case.H), case.upstream(case.N, case.H, salt=6)],
                    ["x", "h_prev", "c_prev", {k: k for k in contract.LSTM_KEYS}],
-                   pick_outputs=lambda out: [out[0], out[1]])
+                   pick_outputs=lambda out: [out[0], out[1]], upstream_names=("dh", "dc"))
 
 
 def lstm_sequence(case):
@@ -151,8 +155,9 @@ def lstm_sequence(case):
 
 
 def bilstm(case):
-    """Forward direction of size H, backward direction of size H + 1 (so H_f != H_b)."""
-    H_b = case.H + 1
+    """Forward direction of size H_f = H, backward direction of size H_b = H2
+    (drawn independently: smaller, equal or larger; H + 1 where the case has no H2)."""
+    H_b = case.H2 or case.H + 1
     fwd, bwd = prefixed(case.lstm_params(), "params_fwd."), prefixed(case.lstm_params(H=H_b, salt=7), "params_bwd.")
     blocks = {"X": case.X(), **fwd, **bwd}
     return Problem("bilstm_forward", "bilstm_backward", blocks,
@@ -184,7 +189,7 @@ def gru_step(case):
     return Problem("gru_step_forward", "gru_step_backward", blocks,
                    lambda b: [b["x"], b["h_prev"], pick(b, contract.GRU_KEYS)],
                    [case.upstream(case.N, case.H)],
-                   ["x", "h_prev", {k: k for k in contract.GRU_KEYS}])
+                   ["x", "h_prev", {k: k for k in contract.GRU_KEYS}], upstream_names=("dh",))
 
 
 def gru_sequence(case):
@@ -193,6 +198,19 @@ def gru_sequence(case):
                    lambda b: [b["X"], b["h0"], pick(b, contract.GRU_KEYS)],
                    [case.upstream(case.N, case.T, case.H)],
                    ["X", "h0", {k: k for k in contract.GRU_KEYS}])
+
+
+# Extreme inputs: inputs ×100 and weights and biases ×40 give pre-activations
+# in the thousands, where e^z overflows (past 709 in float64, 88 in float32).
+EXTREME_SCALE = {"x": 1000.0, "X": 1000.0}
+
+
+def at_extreme_inputs(problem):
+    """`problem` with its inputs, weights and biases scaled up (EXTREME_SCALE); states as they were."""
+    def scaled(name, block):
+        key = name.rpartition(".")[2]  # "params_fwd.W_xf" -> "W_xf"
+        return (block * EXTREME_SCALE.get(key[0], 1.0)).astype(block.dtype)
+    return dataclasses.replace(problem, blocks={name: scaled(name, block) for name, block in problem.blocks.items()})
 
 
 def batch_rows_independent(student, ref, problem):
@@ -208,9 +226,8 @@ def batch_rows_independent(student, ref, problem):
         for name, whole, one, ref_out in zip(names, full, single, expected):
             if name == "cache":
                 continue
-            whole = expect_array(whole, problem.forward, name, ref_out.shape, problem.dtype)
-            one = expect_array(one, problem.forward, f"{name} for a batch of one",
-                               (1,) + ref_out.shape[1:], problem.dtype)
+            whole = expect_array(whole, problem.forward, name, ref_out.shape)
+            one = expect_array(one, problem.forward, f"{name} for a batch of one", (1,) + ref_out.shape[1:])
             if not np.allclose(whole[row:row + 1], one, rtol=1e-9, atol=1e-12):
                 raise GradingFailure(
                     f"{problem.forward}: {name} for batch row {row} changes when the other rows are removed "
@@ -229,7 +246,23 @@ def arguments_unmodified(student, problem):
     assert_unmodified(student.call(problem.backward, *problem.upstream, cache, watch=True), problem.backward)
 
 
-def float32_matches_reference(student, ref, problem):
-    """Forward and backward keep float32 and agree with the reference to float32 accuracy."""
-    forward_matches_reference(student, ref, problem)
-    backward_matches_reference(student, ref, problem)
+def keeps_dtype(student, ref, make_problem, case):
+    """Forward and backward return the dtype of their inputs, for `case` in
+    float64 and in float32; in float32 they also agree with the reference to
+    float32 accuracy.
+
+    make_problem: a problem builder of this module (e.g. rnn_sequence)."""
+    for dtype in ("float64", "float32"):
+        problem = make_problem(case.as_dtype(dtype))
+        forward = outputs(student.call(problem.forward, *problem.args()), problem.forward)
+        for name, value in zip(contract.returns(problem.forward), forward):
+            if name != "cache":
+                expect_dtype(value, problem.forward, name, dtype)
+        cache = forward[contract.returns(problem.forward).index("cache")]
+        backward = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
+                           problem.backward)
+        for name, value in zip(contract.returns(problem.backward), backward):
+            expect_dtype(value, problem.backward, name, dtype)
+        if dtype == "float32":
+            forward_matches_reference(student, ref, problem)
+            backward_matches_reference(student, ref, problem)

@@ -4,8 +4,10 @@ from hypothesis import example, given, settings, strategies as st
 
 from autograder.proxy import GradingFailure
 from autograder.suite import problems
-from autograder.suite.checks import assert_all_close, assert_unmodified, expect_array, expect_grads, outputs
-from autograder.suite.inputs import TELLING, TINY, Case, cases
+from autograder.suite.checks import (assert_all_close, assert_unmodified, expect_array, expect_dtype, expect_grads,
+                                     outputs)
+from autograder.suite.inputs import TELLING, TINY, Case, cases, gradient_dict
+from autograder.suite.work_done import require_work
 
 GRADIENT_EXAMPLES = 1
 LONG = cases(T=(5, 8))
@@ -15,9 +17,11 @@ TRUNCATION = st.integers(1, 4)
 @settings(max_examples=GRADIENT_EXAMPLES)
 @given(case=cases())
 @example(case=TINY)
-def test_rnn_backward_gradient_check(student, case):
+def test_rnn_backward_gradient_check(student, ref, case):
     """rnn_backward: gradients agree with finite differences of your rnn_forward"""
-    problems.backward_gradient_check(student, problems.rnn_sequence(case), tiny=case == TINY)
+    problem = problems.rnn_sequence(case)
+    require_work(student, ref, problem.forward)
+    problems.backward_gradient_check(student, problem, tiny=case == TINY)
 
 
 @given(case=cases())
@@ -27,15 +31,16 @@ def test_rnn_backward_matches_reference(student, ref, case):
     problems.backward_matches_reference(student, ref, problems.rnn_sequence(case))
 
 
-def test_rnn_backward_reaches_every_step(student):
+def test_rnn_backward_reaches_every_step(student, ref):
     """rnn_backward: a loss on the last step alone reaches dh0 and every earlier dX[:, t]"""
+    require_work(student, ref, "rnn_backward")
     problem = problems.rnn_sequence(Case(N=2, T=6, D=3, H=4, seed=3))
     cache = problems.student_cache(student, problem)
     dH = np.zeros_like(problem.upstream[0])
     dH[:, -1] = problem.upstream[0][:, -1]
     dX, dh0, _ = outputs(student.call("rnn_backward", dH, cache), "rnn_backward")
-    dX = expect_array(dX, "rnn_backward", "dX", problem.blocks["X"].shape, dH.dtype)
-    dh0 = expect_array(dh0, "rnn_backward", "dh0", problem.blocks["h0"].shape, dH.dtype)
+    dX = expect_array(dX, "rnn_backward", "dX", problem.blocks["X"].shape)
+    dh0 = expect_array(dh0, "rnn_backward", "dh0", problem.blocks["h0"].shape)
     silent = [t for t in range(dH.shape[1]) if not np.any(dX[:, t])]
     if silent or not np.any(dh0):
         where = f"dX[:, t] for t = {silent}" if silent else "dh0"
@@ -52,8 +57,9 @@ def test_rnn_backward_truncation_matches_reference(student, ref, case, k):
 
 @given(case=cases(T=(1, 5)))
 @example(case=TELLING)
-def test_rnn_backward_truncation_at_or_above_T_is_full(student, case):
+def test_rnn_backward_truncation_at_or_above_T_is_full(student, ref, case):
     """rnn_backward: truncate=k with k ≥ T gives exactly full BPTT"""
+    require_work(student, ref, "rnn_backward")
     problem = problems.rnn_sequence(case)
     cache = problems.student_cache(student, problem)
     full = outputs(student.call("rnn_backward", *problem.upstream, cache), "rnn_backward")
@@ -68,36 +74,44 @@ def test_rnn_backward_truncation_at_or_above_T_is_full(student, case):
                 assert_all_close(b, expected[name[1:]], "rnn_backward", f"{name} with truncate={k}")
 
 
-GRADS = st.builds(lambda seed, scale: (seed, scale), st.integers(0, 2**16), st.sampled_from([0.1, 1.0, 10.0]))
-
-
-def gradient_dict(seed, scale, dtype="float64"):
-    rng = np.random.default_rng(seed)
-    shapes = {"W_xh": (3, 4), "W_hh": (4, 4), "b_h": (4,)}
-    return {k: (rng.standard_normal(s) * scale).astype(dtype) for k, s in shapes.items()}
+# Gradients of every size, exploding ones included: squared, 1e20 overflows
+# float32 (past 1.8e19) and 1e160 overflows float64 (past 1.3e154), the very
+# case clipping is for.
+SCALES = {"float64": [0.1, 1.0, 10.0, 1e160], "float32": [0.1, 1.0, 10.0, 1e20]}
+GRADS = st.sampled_from(["float64", "float32"]).flatmap(
+    lambda dtype: st.tuples(st.integers(0, 2**16), st.sampled_from(SCALES[dtype]), st.just(dtype)))
 
 
 def global_norm(grads):
-    return float(np.sqrt(sum(np.sum(np.asarray(g, np.float64) ** 2) for g in grads.values())))
+    """The global L2 norm, without overflow (each array scaled by the largest entry first)."""
+    arrays = [np.asarray(g, np.float64) for g in grads.values()]
+    largest = max((float(np.abs(a).max()) for a in arrays if a.size), default=0.0)
+    if largest == 0.0:
+        return 0.0
+    return largest * float(np.sqrt(sum(np.sum((a / largest) ** 2) for a in arrays)))
 
 
 @given(drawn=GRADS, max_norm=st.sampled_from([0.5, 1.0, 5.0, 50.0]))
+@example(drawn=(3, 1e20, "float32"), max_norm=5.0)
+@example(drawn=(4, 1e160, "float64"), max_norm=5.0)
 def test_clip_gradients_matches_reference(student, ref, drawn, max_norm):
-    """clip_gradients: scales by max_norm / global norm exactly when the norm exceeds max_norm"""
+    """clip_gradients: scales by max_norm / global norm exactly when the norm exceeds max_norm, even exploding ones"""
     grads = gradient_dict(*drawn)
     clipped = student.call("clip_gradients", grads, max_norm).value
     assert_all_close(clipped, ref.clip_gradients(grads, max_norm), "clip_gradients",
-                     f"the result (global norm {global_norm(grads):.4g}, max_norm {max_norm})")
+                     f"the result (global norm {global_norm(grads):.4g}, max_norm {max_norm})", drawn[2])
 
 
-def test_clip_gradients_properties(student):
+def test_clip_gradients_properties(student, ref):
     """clip_gradients: never raises the norm, keeps direction and dtype, returns a new dict"""
+    require_work(student, ref, "clip_gradients")
     for seed, scale, max_norm, dtype in [(1, 10.0, 1.0, "float64"), (2, 0.01, 1.0, "float64"),
                                          (3, 10.0, 2.0, "float32")]:
         grads = gradient_dict(seed, scale, dtype)
         returned = student.call("clip_gradients", grads, max_norm, watch=True)
         assert_unmodified(returned, "clip_gradients")
         clipped = expect_grads(returned.value, "clip_gradients", "the result", grads)
+        expect_dtype(clipped, "clip_gradients", "the result", dtype)
         norm_before, norm_after = global_norm(grads), global_norm(clipped)
         if norm_after > max(max_norm, norm_before) * (1 + 1e-6):
             raise GradingFailure(f"clip_gradients: the global norm went from {norm_before:.4g} to {norm_after:.4g} "

@@ -19,7 +19,8 @@ import pytest
 from autograder import contract
 from autograder.proxy import LEFT_DEVICE, Foreign, GradingFailure, StudentCallFailed
 from autograder.suite import conftest, problems
-from autograder.suite.checks import as_float64, describe, expect_array, grad_name, outputs, relative_error
+from autograder.suite.checks import (as_float64, describe, expect_array, expect_dtype, grad_name, outputs,
+                                     relative_error)
 from autograder.suite.inputs import Case
 
 DTYPES = ("float64", "float32")
@@ -234,7 +235,8 @@ def agree(got, expected, function, output, dtype, tol, against, note=""):
         return
     if not isinstance(expected, np.ndarray):
         return  # the NumPy run already returned something odd: the CPU tests say what
-    got = expect_array(got, function, f"{output} on {device_label()}", expected.shape, dtype)
+    got = expect_array(got, function, f"{output} on {device_label()}", expected.shape)
+    expect_dtype(got, function, f"{output} on {device_label()}", dtype)
     expected = expected.astype(np.float64)
     close = np.isclose(got.astype(np.float64), expected, **tol)
     if close.all():

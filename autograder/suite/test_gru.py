@@ -6,7 +6,8 @@ from hypothesis import example, given, settings
 from autograder.proxy import GradingFailure
 from autograder.suite import problems
 from autograder.suite.checks import expect_array, outputs
-from autograder.suite.inputs import TELLING, TELLING_32, TINY, cases
+from autograder.suite.inputs import TELLING, TINY, cases
+from autograder.suite.work_done import require_work
 
 GRADIENT_EXAMPLES = 1
 
@@ -21,9 +22,11 @@ def test_gru_step_forward_matches_reference(student, ref, case):
 @settings(max_examples=GRADIENT_EXAMPLES)
 @given(case=cases())
 @example(case=TINY)
-def test_gru_step_backward_gradient_check(student, case):
+def test_gru_step_backward_gradient_check(student, ref, case):
     """gru_step_backward: gradients agree with finite differences of your gru_step_forward"""
-    problems.backward_gradient_check(student, problems.gru_step(case), tiny=case == TINY)
+    problem = problems.gru_step(case)
+    require_work(student, ref, problem.forward)
+    problems.backward_gradient_check(student, problem, tiny=case == TINY)
 
 
 @given(case=cases())
@@ -43,9 +46,11 @@ def test_gru_forward_matches_reference(student, ref, case):
 @settings(max_examples=GRADIENT_EXAMPLES)
 @given(case=cases())
 @example(case=TINY)
-def test_gru_backward_gradient_check(student, case):
+def test_gru_backward_gradient_check(student, ref, case):
     """gru_backward: gradients agree with finite differences of your gru_forward"""
-    problems.backward_gradient_check(student, problems.gru_sequence(case), tiny=case == TINY)
+    problem = problems.gru_sequence(case)
+    require_work(student, ref, problem.forward)
+    problems.backward_gradient_check(student, problem, tiny=case == TINY)
 
 
 @given(case=cases())
@@ -61,17 +66,27 @@ GRU = {"gru_step_forward": problems.gru_step, "gru_forward": problems.gru_sequen
 
 @pytest.mark.parametrize("forward", GRU)
 def test_gru_properties(student, ref, forward):
-    """float32 kept, batch rows independent, arguments unchanged, forward and backward"""
-    problems.float32_matches_reference(student, ref, GRU[forward](TELLING_32))
-    problems.batch_rows_independent(student, ref, GRU[forward](TELLING))
-    problems.arguments_unmodified(student, GRU[forward](TELLING))
+    """{function} and its backward keep the input's dtype, never mix batch rows, leave their arguments unchanged"""
+    problem = GRU[forward](TELLING)
+    problems.keeps_dtype(student, ref, GRU[forward], TELLING)
+    require_work(student, ref, problem.forward, problem.backward)
+    problems.batch_rows_independent(student, ref, problem)
+    problems.arguments_unmodified(student, problem)
 
 
-def test_gru_state_between_h_prev_and_candidate(student):
+@pytest.mark.parametrize("forward", GRU)
+def test_gru_stable_at_extreme_inputs(student, ref, forward):
+    """matches the reference where pre-activations are in the thousands (float64 and float32)"""
+    for case in (TELLING, TELLING.as_dtype("float32")):
+        problems.forward_matches_reference(student, ref, problems.at_extreme_inputs(GRU[forward](case)))
+
+
+def test_gru_state_between_h_prev_and_candidate(student, ref):
     """gru_step_forward: h lies between h_prev and H̃ ∈ (−1, 1) elementwise"""
+    require_work(student, ref, "gru_step_forward")
     problem = problems.gru_step(TELLING)
     h = expect_array(outputs(student.call("gru_step_forward", *problem.args()), "gru_step_forward")[0],
-                     "gru_step_forward", "h", (TELLING.N, TELLING.H), TELLING.dtype)
+                     "gru_step_forward", "h", (TELLING.N, TELLING.H))
     h_prev = problem.blocks["h_prev"]
     # h is a convex combination of h_prev and H̃ ∈ (−1, 1).
     low, high = np.minimum(h_prev, -1), np.maximum(h_prev, 1)

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import example, given, settings
 
 from autograder.suite import problems
-from autograder.suite.inputs import TELLING, TELLING_32, TINY, cases
+from autograder.suite.inputs import TELLING, TINY, cases
+from autograder.suite.work_done import require_work
 
 GRADIENT_EXAMPLES = 1
 
@@ -18,9 +19,11 @@ def test_rnn_step_forward_matches_reference(student, ref, case):
 @settings(max_examples=GRADIENT_EXAMPLES)
 @given(case=cases())
 @example(case=TINY)
-def test_rnn_step_backward_gradient_check(student, case):
+def test_rnn_step_backward_gradient_check(student, ref, case):
     """rnn_step_backward: gradients agree with finite differences of your rnn_step_forward"""
-    problems.backward_gradient_check(student, problems.rnn_step(case), tiny=case == TINY)
+    problem = problems.rnn_step(case)
+    require_work(student, ref, problem.forward)
+    problems.backward_gradient_check(student, problem, tiny=case == TINY)
 
 
 @given(case=cases())
@@ -42,18 +45,28 @@ RNN = {"rnn_step_forward": problems.rnn_step, "rnn_forward": problems.rnn_sequen
 
 
 @pytest.mark.parametrize("forward", RNN)
-def test_rnn_float32(student, ref, forward):
-    """float32 inputs give float32 outputs and gradients, forward and backward, of float32 accuracy"""
-    problems.float32_matches_reference(student, ref, RNN[forward](TELLING_32))
+def test_rnn_keeps_dtype(student, ref, forward):
+    """{function} and its backward return the input's dtype (float64, float32), float32 to float32 accuracy"""
+    problems.keeps_dtype(student, ref, RNN[forward], TELLING)
+
+
+@pytest.mark.parametrize("forward", RNN)
+def test_rnn_stable_at_extreme_inputs(student, ref, forward):
+    """matches the reference where pre-activations are in the thousands (float64 and float32)"""
+    for case in (TELLING, TELLING.as_dtype("float32")):
+        problems.forward_matches_reference(student, ref, problems.at_extreme_inputs(RNN[forward](case)))
 
 
 @pytest.mark.parametrize("forward", RNN)
 def test_rnn_batch_rows_independent(student, ref, forward):
     """each batch row's hidden states depend only on that row's inputs"""
+    require_work(student, ref, forward)
     problems.batch_rows_independent(student, ref, RNN[forward](TELLING))
 
 
 @pytest.mark.parametrize("forward", RNN)
-def test_rnn_arguments_unmodified(student, forward):
-    """neither it nor its backward changes its arguments (arrays or the params dict)"""
-    problems.arguments_unmodified(student, RNN[forward](TELLING))
+def test_rnn_arguments_unmodified(student, ref, forward):
+    """{function} and its backward leave their arguments unchanged (arrays, params, upstream gradients)"""
+    problem = RNN[forward](TELLING)
+    require_work(student, ref, problem.forward, problem.backward)
+    problems.arguments_unmodified(student, problem)

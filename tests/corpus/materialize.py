@@ -195,3 +195,29 @@ def import_submission(folder) -> dict:
         for n in MODULE_NAMES:
             sys.modules.pop(n, None)
         sys.modules.update(saved)
+
+
+WRONG_PREFIX, CORRECT_PREFIX, TRIVIAL_PREFIX, WRAPPED_PREFIX = "wrong__", "correct__", "trivial__", "wrapped__"
+
+
+def materialize_all(dest_dir) -> list:
+    """Every submission of the corpus, as folders in dest_dir named by their
+    kind's prefix and name (wrong__<case>, correct__<name>, trivial__<kind>);
+    returns their paths. A wrong case that no longer applies is left out."""
+    from . import trivial, wrapped
+    dest = Path(dest_dir)
+    paths = []
+    for case in load_wrong_cases():
+        try:
+            paths.append(materialize_wrong(case, dest / f"{WRONG_PREFIX}{case.name}"))
+        except CorpusError:
+            pass
+    paths += [materialize_correct(name, dest / f"{CORRECT_PREFIX}{name}") for name in correct_names()]
+    paths += [trivial.materialize(kind, dest / f"{TRIVIAL_PREFIX}{kind}") for kind in trivial.kinds()]
+    paths += [wrapped.materialize_wrapped(kind, dest / f"{WRAPPED_PREFIX}{kind}") for kind in wrapped.kinds()]
+    return paths
+
+
+if __name__ == "__main__":  # python -m tests.corpus.materialize DIR: write the whole corpus there
+    for written in materialize_all(sys.argv[1]):
+        print(written)

@@ -412,7 +412,7 @@ ndarray.__module__ = "numpy"
 
 def sigmoid_prime(z):
     return np.zeros_like(z).view(ndarray)
-'''}, may_pass=("activations_keep_float32_and_shape", "activation_symmetries")),
+'''}, may_pass=("activations_keep_dtype_and_shape", "activation_symmetries")),
     Case("pickle_reduce", "tanh_prime returns an object array whose __reduce__ writes a file, "
          "and makes the worker send it pickled",
          lose=("tanh_prime",), says="got an unreadable array",
@@ -455,7 +455,7 @@ def sigmoid_prime(z):
 
 def tanh_prime(z):
     return np.full_like(z, np.nan)
-'''}, may_pass=("activations_keep_float32_and_shape",)),
+'''}, may_pass=("activations_keep_dtype_and_shape",)),
     Case("lists_and_none", "cell_state returns a list, hidden_state returns None",
          lose=("cell_state", "hidden_state"), says="got a list|got None",
          may_pass=("*arguments_unmodified",),

@@ -1,0 +1,255 @@
+"""Points only for work done: a property or self-consistency test gives credit
+only to functions that compute their outputs from their inputs.
+
+A property (arguments left unmodified, batch rows independent, values in
+range, a backward that agrees with itself) holds for code that computes
+nothing: zeros, a constant, random values, an input passed through. Before
+such a test gives credit, it calls `require_work` on the functions it judges.
+Each is judged once per submission, on a telling input (TELLING's sizes), by
+three rules:
+
+1. deterministic: the same inputs twice give the same outputs;
+2. something computed: at least one output is computed from the inputs, that
+   is, it is not one of the inputs, unchanged (or repeated, as h0 at every
+   step), and it changes when the inputs change (all of them moved at once)
+   by at least RESPONSE_RATIO of the reference's change.
+
+A backward pass is judged the same way, its inputs being the upstream
+gradients and, through a new cache, its forward's inputs. A gradient check
+judges the forward: the backward of a forward that computes nothing agrees
+with it trivially. A function with a genuine mistake (an input it ignores, a
+wrong formula, even an output left at zero) still computes something, and
+keeps these tests' credit.
+These calls are the grader's, not the test's: they do not count among the
+functions a test is tagged with.
+"""
+import itertools
+import weakref
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from autograder import contract
+from autograder.proxy import GradingFailure
+from autograder.suite import problems
+from autograder.suite.checks import as_float64, describe, outputs
+from autograder.suite.gradcheck import block_paths
+from autograder.suite.inputs import TELLING, gradient_dict
+
+RESPONSE_RATIO = 1e-3      # of the reference's change: far below any real computation's
+SAME_RTOL = 1e-9           # two calls on the same inputs agree to this (one BLAS thread: exactly)
+CHANGE_RTOL = 1e-9         # a change of the reference's output below this is no dependence
+NUDGE = 0.3                # inputs are moved by this × their root mean square (at least 0.1)
+
+_VERDICTS = weakref.WeakKeyDictionary()   # StudentCode -> {function: None (works) or a GradingFailure}
+
+
+@dataclass
+class Probe:
+    """One function on its telling input: the arguments as named blocks."""
+    function: str
+    blocks: dict                       # name -> array
+    build_args: Callable               # blocks -> the positional arguments
+
+
+def require_work(student, ref, *functions):
+    """Fail (cause "trivial") unless each of `functions` computes something (see the module).
+
+    The test is then tagged with each of them, however the verdict was
+    reached (judged now, or remembered from an earlier test)."""
+    verdicts = _VERDICTS.setdefault(student, {})
+    for function in functions:
+        if function not in verdicts:
+            called = list(student.called)
+            try:
+                verdicts[function] = judge(student, ref, function)
+            except GradingFailure as failure:  # it could not even be called: the same failure each time
+                verdicts[function] = failure
+            finally:
+                student.called[:] = called
+        if function not in student.called:
+            student.called.append(function)
+        if verdicts[function] is not None:
+            failure = verdicts[function]
+            raise type(failure)(str(failure), failure.cause)
+
+
+def judge(student, ref, function):
+    """None if `function` computes something, else a GradingFailure saying why not."""
+    pair = PAIRS.get(function)
+    if pair is not None and pair(TELLING).backward == function:
+        return judge_backward(student, ref, pair(TELLING))
+    probe = forward_probe(function)
+    return judge_forward(student, ref, probe)
+
+
+def judge_forward(student, ref, probe):
+    """The three rules for a function of `probe.blocks`, in one round trip."""
+    paths = block_paths(probe.build_args, probe.blocks)
+    rng = np.random.default_rng(list(probe.function.encode()))
+    moved = {name: nudged(block, rng) for name, block in probe.blocks.items()}
+    results = student.call_many(probe.function, probe.build_args(probe.blocks),
+                                [[], [], [(paths[name], block) for name, block in moved.items()]])
+    got = [flat_outputs(result, probe.function) for result in results]
+    expected = [flat_outputs(getattr(ref, probe.function)(*as_float64(probe.build_args(blocks))), probe.function)
+                for blocks in (probe.blocks, moved)]
+    return (nondeterministic(probe.function, got[0], got[1], expected[0])
+            or nothing_computed(probe.function, got[0], got[2], expected[0], expected[1], probe.blocks))
+
+
+def judge_backward(student, ref, problem):
+    """The three rules for a backward, its inputs being the upstream gradients
+    and its forward's inputs. Every call gets a cache of its own (a backward
+    may consume its cache)."""
+    rng = np.random.default_rng(list(problem.backward.encode()))
+    moved_upstream = [nudged(G, rng) for G in problem.upstream]
+    moved_args = problem.build_args({name: nudged(block, rng) for name, block in problem.blocks.items()})
+    runs = [(problem.upstream, problem.args()), (problem.upstream, problem.args()), (moved_upstream, moved_args)]
+
+    def student_run(upstream, args):
+        cache = outputs(student.call(problem.forward, *args), problem.forward)[cache_index(problem.forward)]
+        return student.call(problem.backward, *upstream, cache).value
+
+    def reference_run(upstream, args):
+        cache = problems.reference_outputs(ref, problem.forward, args)[cache_index(problem.forward)]
+        return getattr(ref, problem.backward)(*as_float64(upstream), cache)
+
+    got = [flat_outputs(student_run(*run), problem.backward) for run in runs]
+    expected = [flat_outputs(reference_run(*run), problem.backward) for run in runs[1:]]
+    upstream = dict(zip(problem.upstream_names, problem.upstream))
+    return (nondeterministic(problem.backward, got[0], got[1], expected[0])
+            or nothing_computed(problem.backward, got[0], got[2], expected[0], expected[1],
+                                {**problem.blocks, **upstream}))
+
+
+def cache_index(forward):
+    return contract.returns(forward).index("cache")
+
+
+# --- the three rules --------------------------------------------------------
+
+def nondeterministic(function, first, second, expected):
+    """Also fails outputs that are not the reference's (a list where an array belongs)."""
+    if set(first) != set(expected) or set(second) != set(expected):
+        return GradingFailure(f"{function} returned {', '.join(first) or 'nothing'}; expected "
+                              f"{', '.join(expected)}", cause="type")
+    for label, a in first.items():
+        b = second[label]
+        if a.shape != b.shape or np.linalg.norm(a - b) > SAME_RTOL * (np.linalg.norm(a) + np.linalg.norm(b)):
+            return GradingFailure(
+                f"{function}: called twice on the same inputs, it returned different values of {label} "
+                f"(random values?).", cause="trivial")
+    return None
+
+
+def nothing_computed(function, base, moved, expected_base, expected_moved, inputs):
+    """A failure if no output is computed from the inputs (see the module), saying why for each."""
+    why = {}
+    for label, value in base.items():
+        echoed = echo_of(value, inputs)
+        if echoed:
+            why[label] = f"{label} is its input {echoed}, unchanged"
+            continue
+        change = np.linalg.norm(expected_moved[label] - expected_base[label])
+        if change <= CHANGE_RTOL * (np.linalg.norm(expected_base[label]) + 1e-300):
+            continue  # the reference's does not change either: nothing to learn from this output
+        other = moved.get(label)
+        yours = np.linalg.norm(other - value) if other is not None and other.shape == value.shape else np.inf
+        if yours >= RESPONSE_RATIO * change:
+            return None
+        why[label] = f"{label} does not change when its inputs change (by {yours:.2g}; the reference's by {change:.3g})"
+    return GradingFailure(f"{function} computes none of its outputs from its inputs: "
+                          f"{'; '.join(list(why.values())[:4])}.", cause="trivial")
+
+
+def echo_of(value, inputs):
+    """The name of the input `value` is, unchanged, or None. Unchanged includes
+    repeated along new axes (h0 at every step) and one step of a sequence (dH[:, 0])."""
+    for name, block in inputs.items():
+        if any(np.allclose(value, view, rtol=1e-12, atol=1e-300) for view in views_of(block, value.shape)):
+            return name
+    return None
+
+
+def views_of(block, shape):
+    """`block` as an array of `shape`, every way that moves no number: itself,
+    broadcast along new axes, or one index of one of its axes."""
+    block = np.asarray(block)
+    extra = len(shape) - block.ndim
+    if extra == -1:
+        for axis in range(block.ndim):
+            if block.shape[:axis] + block.shape[axis + 1:] == tuple(shape):
+                yield from (np.take(block, i, axis=axis) for i in range(block.shape[axis]))
+    if extra < 0:
+        return
+    for axes in itertools.combinations(range(len(shape)), extra):
+        expanded = np.expand_dims(block, axes) if axes else block
+        if all(a in (1, b) for a, b in zip(expanded.shape, shape)):
+            yield np.broadcast_to(expanded, shape)
+
+
+# --- inputs and outputs -------------------------------------------------------
+
+def nudged(block, rng):
+    """`block` moved by NUDGE times its root mean square (at least 0.1), in its dtype."""
+    size = NUDGE * max(float(np.sqrt(np.mean(np.square(block)))), 0.1) if block.size else 0.0
+    return (block + size * rng.standard_normal(block.shape)).astype(block.dtype)
+
+
+def flat_outputs(result, function):
+    """Label -> float64 array of every output but caches ('h', "grads['W_xh']", ...).
+
+    Anything that is not an array fails (cause "type"): there is nothing to judge."""
+    values = result if isinstance(result, tuple) and len(contract.returns(function)) > 1 else (result,)
+    flat = {}
+
+    def walk(value, label):
+        if isinstance(value, np.ndarray):
+            flat[label] = value.astype(np.float64, copy=False)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{label}[{key!r}]")
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                walk(item, f"{label}[{i}]")
+        else:
+            raise GradingFailure(f"{function}: {label} should be an array; got {describe(value)}", cause="type")
+
+    names = ["its result"] if len(contract.returns(function)) == 1 else contract.returns(function)
+    if len(values) != len(names):
+        raise GradingFailure(f"{function} must return a tuple ({', '.join(names)}); it returned "
+                             f"{describe(result)}", cause="type")
+    for name, value in zip(names, values):
+        if name != "cache":
+            walk(value, name)
+    return flat
+
+
+# --- the telling input of every function --------------------------------------
+
+PAIRS = {}   # function (forward or backward) -> its problem builder
+for _make in (problems.rnn_step, problems.rnn_sequence, problems.lstm_step, problems.lstm_sequence,
+              problems.bilstm, problems.stacked, problems.gru_step, problems.gru_sequence):
+    _problem = _make(TELLING)
+    PAIRS[_problem.forward] = PAIRS[_problem.backward] = _make
+
+
+def forward_probe(function):
+    """The Probe of a function that is not a backward pass."""
+    case = TELLING
+    if function in PAIRS:
+        problem = PAIRS[function](case)
+        return Probe(function, problem.blocks, problem.build_args)
+    if contract.module_of(function) == "activations":
+        z = np.linspace(-3, 3, 12).reshape(3, 4) + case.normal(3, 4, scale=0.1)
+        return Probe(function, {"z": z}, lambda b: [b["z"]])
+    if function == "clip_gradients":  # a norm above max_norm: clipping happens
+        return Probe(function, gradient_dict(1, 10.0), lambda b: [dict(b), 1.0])
+    names = {"cell_state": ("F", "I", "C_tilde", "c_prev"), "hidden_state": ("O", "c")}.get(function)
+    if names is not None:
+        args = case.cell_state_args() if function == "cell_state" else case.hidden_state_args()
+        return Probe(function, dict(zip(names, args)), lambda b: [b[name] for name in names])
+    x, h_prev, params = case.gate_args()  # an LSTM gate
+    return Probe(function, {"x": x, "h_prev": h_prev, **params},
+                 lambda b: [b["x"], b["h_prev"], problems.pick(b, contract.LSTM_KEYS)])
