@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy
 
+from . import contract
+
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
 TIERS = ("namespaces", "bwrap", "limits")
 TIER_DESCRIPTIONS = {
@@ -102,6 +104,8 @@ class WorkerSpec:
     allowed_imports: tuple = ()
     device_module: str = ""
     extra_site: tuple = ()     # more package folders to expose (e.g. CuPy for --gpu)
+    helpers: tuple = ()        # the submission's own modules beside the contract's (submission.py)
+    refused: tuple = ()        # (file name, why it was left out) of the helper files not copied
 
 
 def base_python():
@@ -140,7 +144,8 @@ def command(tier, spec, uid=None):
 def worker_config(spec):
     """The part of a worker's config that does not depend on the tier."""
     return {"limits": spec.limits.rlimits(), "allowed_imports": list(spec.allowed_imports),
-            "device_module": spec.device_module}
+            "device_module": spec.device_module, "modules": list(contract.MODULES),
+            "helpers": list(spec.helpers), "refused": dict(spec.refused)}
 
 
 def _bwrap_command(spec, config, uid):

@@ -29,9 +29,6 @@ MAX_BLOBS = 4096
 MAX_FRAME_BYTES = 256 << 20
 NPY_MAX_HEADER = 4096
 
-# The modules of a submission, and where each contract function lives.
-MODULES = ("activations", "rnn", "lstm", "gru")
-
 
 class ProtocolError(Exception):
     """A frame that is malformed or larger than the caps."""
@@ -185,13 +182,19 @@ def describe(value, blobs, to_plain=None):
 # --- the worker process ----------------------------------------------------
 
 class Worker:
-    """Imports the student's modules lazily and answers calls."""
+    """Imports the student's modules lazily and answers calls.
 
-    def __init__(self, submission_dir, stubs_dir):
+    modules: the contract's module names (contract.MODULES, sent by the
+    grader in the config); refused: {file name: why it was not copied} of the
+    helper files that the grader left out of the submission.
+    """
+
+    def __init__(self, submission_dir, stubs_dir, modules, refused=None):
         self.submission_dir = submission_dir
         self.stubs_dir = stubs_dir
-        self.present = {name for name in MODULES
+        self.present = {name for name in modules
                         if os.path.isfile(os.path.join(submission_dir, name + ".py"))}
+        self.refused = dict(refused or {})
         self.modules, self.import_errors = {}, {}
         self.handles, self.next_handle = {}, 1
         self.to_plain = None  # set by the GPU parity mode: device array -> NumPy
@@ -211,7 +214,7 @@ class Worker:
             try:
                 module = __import__(name)
             except BaseException as error:  # SystemExit and friends included
-                failed = f"failed to import: {student_traceback(error)}"
+                failed = f"failed to import: {self.traceback(error)}"
                 self.leftovers.refuse(f"{name}.py", raised=failed, kind="import_error")
                 self.import_errors[name] = f"{name}.py {failed}"
                 raise StudentError("import_error", self.import_errors[name]) from None
@@ -224,7 +227,8 @@ class Worker:
         if not callable(function):
             where = ("your notebook" if os.path.isfile(os.path.join(self.submission_dir, "_notebook.py"))
                      else f"{module_name}.py")
-            raise StudentError("missing_name", f"{where} defines no function {function_name}")
+            raise StudentError("missing_name", "; ".join([f"{where} defines no function {function_name}"]
+                                                         + self.notes()))
         return function
 
     def call(self, header, blobs, decoded=None):
@@ -266,9 +270,19 @@ class Worker:
 
     def raised(self, function, error):
         """A call of `function` raised `error`: fail it, charging it first with anything it left behind."""
-        message = student_traceback(error)
+        message = self.traceback(error)
         self.leftovers.refuse(function, raised=f"raised {message}")
         raise StudentError("exception", message) from None
+
+    def traceback(self, error):
+        """student_traceback(error), plus why a helper file it names was not included."""
+        message = student_traceback(error)
+        return "; ".join([message] + self.notes(lambda module, why: f"'{module}'" in message and why not in message))
+
+    def notes(self, relevant=lambda module, why: True):
+        """Why helper files were left out of the submission (at most two of those `relevant`)."""
+        return [f"{file} was not included in your submission: {why}" for file, why in sorted(self.refused.items())
+                if relevant(file.removesuffix(".py"), why)][:2]
 
     def hold(self, value):
         handle = self.next_handle
@@ -705,10 +719,11 @@ def start(config):
     if config.get("uid") is not None:
         drop_privileges(config["uid"])
     stay_contained()
+    modules, helpers, refused = config["modules"], config.get("helpers", ()), config.get("refused", {})
     if config.get("allowed_imports") is not None:
-        sys.meta_path.insert(0, ImportGuard(config["allowed_imports"]))
+        sys.meta_path.insert(0, ImportGuard(config["allowed_imports"], modules, helpers, refused))
     os.chdir(config["submission"])
-    worker = Worker(config["submission"], config["stubs"])
+    worker = Worker(config["submission"], config["stubs"], modules, refused)
     device_folders = ()
     if config.get("device_module"):
         device_folders = enable_device(worker, config["device_module"])
@@ -858,21 +873,30 @@ def _become_worker(config, fds):
 
 
 class ImportGuard:
-    """Refuses top-level imports outside the rubric's allowlist.
+    """Refuses top-level imports outside the rubric's allowlist, the contract's
+    modules and the submission's own helper modules, saying why.
 
     A hint, not a wall: in-process code can remove it. The sandbox tiers that
     mount only NumPy are the wall; this guard gives the clear message.
+    refused: {file name: why it was not copied}, for helper files the grader
+    left out of the submission.
     """
 
-    def __init__(self, allowed):
-        self.allowed = set(allowed) | set(MODULES) | set(sys.stdlib_module_names) | {"numpy", "_notebook"}
+    def __init__(self, allowed, modules=(), helpers=(), refused=None):
+        self.allowed = set(allowed) | set(modules) | set(helpers) | set(sys.stdlib_module_names) | {"numpy"}
+        self.refused = {file.removesuffix(".py"): (file, why) for file, why in (refused or {}).items()}
 
     def find_spec(self, name, path=None, target=None):
         top = name.partition(".")[0]
-        if top not in self.allowed and not top.startswith("_"):
-            raise ImportError(f"import of {top!r} is not allowed in this assignment "
-                              f"(allowed: numpy and the standard library)")
-        return None
+        if top in self.allowed or top.startswith("_"):
+            return None
+        if top in self.refused:
+            file, why = self.refused[top]
+            raise ModuleNotFoundError(f"No module named {top!r}: {file} was not included in your submission: {why}",
+                                      name=top)
+        raise ModuleNotFoundError(f"No module named {top!r}: your submission has no {top}.py beside the contract "
+                                  f"files, and only numpy, the standard library and a submission's own modules "
+                                  f"may be imported", name=top)
 
 
 def enable_device(worker, module_spec):

@@ -469,7 +469,7 @@ def hidden_state(O, c):
     return None
 '''}),
     Case("import_forbidden", "gru.py imports torch",
-         lose=GRU, says="import of 'torch' is not allowed",
+         lose=GRU, says="No module named 'torch': your submission has no torch.py beside the contract files",
          prepend={"gru.py": "import torch  # noqa: F401\n"}),
     Case("import_evading_guard", "tanh removes the import guard and imports a library from the grader's site",
          lose=("tanh",), says="tanh raised",
