@@ -41,6 +41,8 @@ CUPY_SITE_PREFIXES = ("cupy", "cupyx", "cupy_backends", "fastrlock", "cuda", "nv
 # sandbox's import path): no helper module of a submission may take their names.
 STANDIN_MODULE, CUPY_MODULE = "standin", "cupy_device"
 DEVICE_MODULES = (STANDIN_MODULE, CUPY_MODULE)
+STANDIN_CAVEAT = ("these GPU tests ran on a stand-in for CuPy (NumPy arrays dressed as CuPy's, no GPU): "
+                  "if your code runs right on CuPy, this failure may be the stand-in's; tell your instructor")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Device:
     cuda: bool = False            # no address-space limit (CUDA reserves far more virtual memory), more files
     call_timeout_s: float = None  # None: the rubric's
     budget_s: float = None
+    caveat: str = ""              # said with a failure on this device that may be the device's own
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def standin_device(options=""):
     noise = f" with {options.replace(',', ', ')}" if options else ""
     return Device("standin", STANDIN_MODULE + (f":{options}" if options else ""),
                   (str(HERE / f"{STANDIN_MODULE}.py"),),
-                  f"stand-in device (NumPy arrays marked as device arrays{noise}; no GPU involved)")
+                  f"stand-in device (NumPy arrays marked as device arrays{noise}; no GPU involved)",
+                  caveat=STANDIN_CAVEAT)
 
 
 @lru_cache(maxsize=None)
