@@ -317,12 +317,13 @@ class Leftovers:
     tmp (the worker's config "tmp") says where files are looked for:
     {"private": "/tmp"} where the sandbox gives the worker a /tmp of its own
     (namespaces, bwrap): one fstatvfs per call, and only when the free inodes
-    or blocks changed, a walk for paths that were not there; or {"shared":
-    [folders], "uid": uid} at the limits tier with a uid of its own: an fstat
-    of each folder per call, and only when one changed (mtime, size, links),
-    a scan of its entries for new ones owned by `uid`. {}: files are not
-    looked for. ignored: folders under the private /tmp that the grader's own
-    modules write to (the device's kernel cache).
+    or blocks changed, a walk for paths that were not there. {"shared":
+    [folders], "uid": uid} at the limits tier with a uid of its own: the
+    entries created in those folders (inotify: one read per call) that `uid`
+    owns; where inotify is not to be had, an fstat of each folder per call
+    and, when one changed (mtime, size, links), a scan of its entries. {}:
+    files are not looked for. ignored: folders under the private /tmp that
+    the grader's own modules write to (the device's kernel cache).
     """
 
     REASONS = {"thread": "threads", "process": "child processes", "file": "files left in temporary folders"}
@@ -330,7 +331,7 @@ class Leftovers:
     def __init__(self, tmp, ignored=()):
         self.threads = set(sys._current_frames())
         self.ignored = {os.path.abspath(folder) for folder in ignored}
-        self.private, self.shared, self.uid = None, [], tmp.get("uid")
+        self.private, self.shared, self.uid, self.created = None, [], tmp.get("uid"), None
         if tmp.get("private"):
             self.private = _open_folder(tmp["private"])
         elif self.uid is not None:
@@ -340,6 +341,8 @@ class Leftovers:
                 if folder is not None and folder.identity not in seen:  # /var/lock is /run/lock
                     seen.add(folder.identity)
                     self.shared.append(folder)
+            if tmp.get("inotify", True):
+                self.created = _Created.watch([folder.path for folder in self.shared])
         self.fingerprint = self._fingerprint()
         self.entries = set(self._paths())
 
@@ -347,10 +350,10 @@ class Leftovers:
         """Fail, ending this worker, if `subject` (a function, or a module being
         imported) left anything behind. raised: what it did instead of returning
         ("raised X: ..."), if it did; kind: the StudentError's kind (default: what was left)."""
-        if sys._current_frames().keys() <= self.threads and self._fingerprint() == self.fingerprint \
-                and not _child_running():
+        file = self._new_file()
+        if file is None and sys._current_frames().keys() <= self.threads and not _child_running():
             return  # the common case, in a few microseconds
-        left = self.left()
+        left = self.left(file)
         if not left:
             return
         things = " and ".join(what for _, what in left)
@@ -359,20 +362,29 @@ class Leftovers:
         raise StudentError(kind or left[0][0], f"{done} ({reasons} must not outlive a call; "
                                                f"the process running your code was restarted)", fatal=True)
 
-    def left(self):
-        """[(kind, description)] of what is there that was not: a thread, a process, a file."""
+    def left(self, file=None):
+        """[(kind, description)] of what is there that was not: a thread, a process, a file
+        (`file`: what _new_file found, if it was asked already)."""
         found = []
         if not set(sys._current_frames()) <= self.threads:
             found.append(("thread", "a thread running"))
         if _child_running():
             found.append(("process", "a process running"))
-        path = self._new_file()
-        if path:
-            found.append(("file", f"a file in {os.path.dirname(path)} ({os.path.basename(path)[:80]!r})"))
+        file = file or self._new_file()
+        if file:
+            found.append(("file", f"a file in {os.path.dirname(file)} ({os.path.basename(file)[:80]!r})"))
         return found
 
     def _new_file(self):
         """A path in the temporary folders that was not there at the start, or None."""
+        if self.created is not None:
+            created = self.created.paths()  # None: events were lost; look at every entry
+            if created == []:
+                return None
+            for path in self._paths() if created is None else created:
+                if path not in self.entries and (created is None or _owner(path) == self.uid):
+                    return path
+            return None
         fingerprint = self._fingerprint()
         if fingerprint == self.fingerprint:
             return None
@@ -384,15 +396,17 @@ class Leftovers:
 
     def _fingerprint(self):
         """What changes when an entry is added: the private /tmp's free inodes and
-        blocks; the shared folders' mtimes, sizes and link counts."""
+        blocks; the shared folders' mtimes, sizes and link counts (where inotify is not to be had)."""
         try:
             if self.private is not None:
                 info = os.fstatvfs(self.private.fd)
                 return info.f_ffree, info.f_bfree
-            return [(info.st_mtime_ns, info.st_size, info.st_nlink)
-                    for info in (os.fstat(folder.fd) for folder in self.shared)]
+            if self.created is None:
+                return [(info.st_mtime_ns, info.st_size, info.st_nlink)
+                        for info in (os.fstat(folder.fd) for folder in self.shared)]
         except OSError:  # a descriptor closed by the student's code: look every time
             return object()
+        return None
 
     def _paths(self):
         """The paths to look for (a generator): everything in the private /tmp but
@@ -418,6 +432,61 @@ class Leftovers:
                     yield from self._walk(entry.path)
             except OSError:
                 pass
+
+
+class _Created:
+    """The entries created in some folders, from Linux's inotify: one read a call."""
+
+    IN_MOVED_TO, IN_CREATE, IN_Q_OVERFLOW, IN_ONLYDIR = 0x80, 0x100, 0x4000, 0x1000000
+
+    def __init__(self, fd, folders):
+        self.fd, self.folders = fd, folders   # watch descriptor -> folder
+
+    @classmethod
+    def watch(cls, paths):
+        """A _Created for `paths`, or None where inotify is not to be had."""
+        import ctypes
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        except (OSError, AttributeError):
+            return None
+        if fd < 0:
+            return None
+        folders = {}
+        for path in paths:
+            wd = libc.inotify_add_watch(fd, os.fsencode(path), cls.IN_CREATE | cls.IN_MOVED_TO | cls.IN_ONLYDIR)
+            if wd < 0:
+                os.close(fd)
+                return None
+            folders[wd] = path
+        return cls(fd, folders)
+
+    def paths(self):
+        """The paths of the entries created since the last call ([]), or None if some were not seen."""
+        found = []
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return found
+            except OSError:  # its descriptor closed by the student's code
+                return None
+            at = 0
+            while at + 16 <= len(data):
+                wd, mask, _, size = struct.unpack_from("iIII", data, at)
+                name = data[at + 16:at + 16 + size].rstrip(b"\0")
+                at += 16 + size
+                if mask & self.IN_Q_OVERFLOW or wd not in self.folders:
+                    return None
+                found.append(os.path.join(self.folders[wd], os.fsdecode(name)))
+
+
+def _owner(path):
+    try:
+        return os.lstat(path).st_uid
+    except OSError:  # gone again
+        return None
 
 
 class _Folder:

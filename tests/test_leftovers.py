@@ -229,3 +229,44 @@ def test_an_import_that_raises_after_starting_a_child_says_both(tier, folder):
     finally:
         code.close()
     assert wait_until(lambda: not tagged_processes())
+
+
+# ---------------------------------------------------------------- the check on its own
+
+@pytest.mark.parametrize("inotify", [True, False], ids=["inotify", "folder fingerprints"])
+def test_only_new_entries_of_the_workers_own_uid_are_charged_in_shared_folders(tmp_path, inotify):
+    """The limits tier's watch of shared folders, in this process: with inotify and without it, is a
+    new entry of the uid's charged, and what was there before, is gone again or belongs to another uid not?"""
+    from autograder import worker
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "before").write_text("there before")
+    other_uid = os.getuid() + 1
+    watch = worker.Leftovers({"shared": [str(shared), str(shared)], "uid": os.getuid(), "inotify": inotify})
+    assert (watch.created is not None) == inotify and len(watch.shared) == 1   # one folder, watched once
+    watch.refuse("f")
+    (shared / "gone").write_text("written and removed")
+    (shared / "gone").unlink()
+    (shared / "before").write_text("changed")
+    watch.refuse("f")
+    if os.geteuid() == 0:
+        (shared / "others").write_text("another user's")
+        os.chown(shared / "others", other_uid, other_uid)
+        watch.refuse("f")
+    (shared / "mine").write_text("left")
+    with pytest.raises(worker.StudentError, match=rf"^f left a file in {re.escape(str(shared))} \('mine'\) "
+                                                  r"after it returned"):
+        watch.refuse("f")
+
+
+def test_files_in_an_ignored_folder_of_the_private_tmp_are_not_charged(tmp_path):
+    """The private /tmp's watch, in this process: is the device's cache folder left alone, and a new file charged?"""
+    from autograder import worker
+    cache = tmp_path / "kernels"
+    cache.mkdir()
+    watch = worker.Leftovers({"private": str(tmp_path)}, ignored=[str(cache)])
+    (cache / "kernel.cubin").write_text("compiled")
+    watch.refuse("f")
+    (tmp_path / "x").write_text("left")
+    with pytest.raises(worker.StudentError, match=r"^f left a file in .* \('x'\) after it returned"):
+        watch.refuse("f")
