@@ -155,7 +155,8 @@ class StudentCode:
     """A submission's functions, reachable only through a sandboxed worker.
 
     Calls within one test share the worker's caches; `begin_test` clears them.
-    After a timeout or a crash the rest of that test fails at once (so
+    After a timeout, a crash or a call that left something running (the
+    worker then ends itself) the rest of that test fails at once (so
     hypothesis's shrinking cannot stretch grading), and the next test gets a
     fresh worker.
     """
@@ -281,10 +282,12 @@ class StudentCode:
         finally:
             self.budget_left_s -= time.monotonic() - start
         if not response.get("ok"):
-            if response.get("restart"):  # the worker ended itself after answering
+            message = failure_message(function, response)
+            if response.get("restart"):  # the worker ended itself after answering (it left something behind)
                 self.worker.kill()
                 self.worker = None
-            raise StudentCallFailed(failure_message(function, response))
+                self.poisoned = message  # as after a crash: the rest of this test fails at once
+            raise StudentCallFailed(message)
         return response, out_blobs
 
 

@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import devices, hypothesis_warmup, report, sandbox
+from . import devices, hypothesis_warmup, report, sandbox, submission
 from .proxy import StudentCode
 from .replay import ExampleReplay
 
@@ -226,7 +226,8 @@ def run_tests(claim, scratch_dir, *, suite, submission_dir, rubric, tier, refere
     from .suite import conftest
 
     scratch_dir.mkdir(exist_ok=True)
-    spec = sandbox.WorkerSpec(submission_dir, stubs_dir, rubric.limits, rubric.allowed_imports or ())
+    spec = sandbox.WorkerSpec(submission_dir, stubs_dir, rubric.limits, rubric.allowed_imports or (),
+                              **submission.worker_fields(submission_dir))
     student = StudentCode(spec, tier, scratch_dir, rubric.call_timeout_s, rubric.budget_s)
     # --gpu: a second worker whose calls may run on the device (suite/test_gpu.py).
     device_student = None

@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy
 
+from . import contract
+
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
 TIERS = ("namespaces", "bwrap", "limits")
 TIER_DESCRIPTIONS = {
@@ -64,6 +66,9 @@ NEW_ROOT = "/run/autograder-root"   # see _new_root_folder
 PROBE_TIMEOUT_S = 20
 # World-writable folders where a worker at the limits tier can leave files.
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
+# Where a worker with a private /tmp (namespaces, bwrap) can leave files: the
+# worker's config "tmp" (worker.Leftovers). /dev/shm is not writable there.
+PRIVATE_TMP = {"private": "/tmp"}
 # Where things appear inside the bwrap sandbox.
 # Passed to a worker that binds the GPU (device_module set, /dev/nvidia* present).
 GPU_ENVIRONMENT = ("LD_LIBRARY_PATH", "CUDA_PATH", "CUDA_HOME", "CUDA_VISIBLE_DEVICES")
@@ -99,6 +104,8 @@ class WorkerSpec:
     allowed_imports: tuple = ()
     device_module: str = ""
     extra_site: tuple = ()     # more package folders to expose (e.g. CuPy for --gpu)
+    helpers: tuple = ()        # the submission's own modules beside the contract's (submission.py)
+    refused: tuple = ()        # (file name, why it was left out) of the helper files not copied
 
 
 def base_python():
@@ -137,13 +144,14 @@ def command(tier, spec, uid=None):
 def worker_config(spec):
     """The part of a worker's config that does not depend on the tier."""
     return {"limits": spec.limits.rlimits(), "allowed_imports": list(spec.allowed_imports),
-            "device_module": spec.device_module}
+            "device_module": spec.device_module, "modules": list(contract.MODULES),
+            "helpers": list(spec.helpers), "refused": dict(spec.refused)}
 
 
 def _bwrap_command(spec, config, uid):
     site_entries = numpy_site_entries() + [Path(p) for p in spec.extra_site]
     config = {**config, "submission": INSIDE["submission"], "stubs": INSIDE["stubs"],
-              "site": [INSIDE["site"]]}
+              "site": [INSIDE["site"]], "tmp": PRIVATE_TMP}
     prefix = os.path.realpath(sys.base_prefix)
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--clearenv",
@@ -212,6 +220,8 @@ def _limits_config(spec, config, uid):
         # The worker starts as root (so that an interpreter under a 0700 folder
         # such as /root still loads) and drops to `uid` before student code runs.
         config["uid"] = uid
+        if uid != NOBODY:  # a uid of its own: what it owns in the shared folders is what it left there
+            config["tmp"] = {"shared": list(SHARED_TMP), "uid": uid}
     kwargs = {"start_new_session": True, "env": dict(LIMITS_ENVIRONMENT), "cwd": str(spec.submission_dir)}
     if spec.device_module and _gpu_devices():
         kwargs["env"].update(_gpu_environment())
@@ -232,7 +242,7 @@ def _namespaces_config(spec, config, uid):
     if spec.device_module and _gpu_devices():
         binds += [[device, device, "dev"] for device in _gpu_devices()]
         binds += [[path, path, "ro"] for path in CUDA_FILES if os.path.exists(path)]
-    config.update(submission=INSIDE["submission"], stubs=INSIDE["stubs"],
+    config.update(submission=INSIDE["submission"], stubs=INSIDE["stubs"], tmp=PRIVATE_TMP,
                   namespaces={"root": _new_root_folder(), "binds": binds, "symlinks": symlinks,
                               "tmp_bytes": spec.limits.tmp_bytes})
     kwargs["cwd"] = "/"

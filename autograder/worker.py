@@ -29,9 +29,6 @@ MAX_BLOBS = 4096
 MAX_FRAME_BYTES = 256 << 20
 NPY_MAX_HEADER = 4096
 
-# The modules of a submission, and where each contract function lives.
-MODULES = ("activations", "rnn", "lstm", "gru")
-
 
 class ProtocolError(Exception):
     """A frame that is malformed or larger than the caps."""
@@ -185,29 +182,44 @@ def describe(value, blobs, to_plain=None):
 # --- the worker process ----------------------------------------------------
 
 class Worker:
-    """Imports the student's modules lazily and answers calls."""
+    """Imports the student's modules lazily and answers calls.
 
-    def __init__(self, submission_dir, stubs_dir):
+    modules: the contract's module names (contract.MODULES, sent by the
+    grader in the config); refused: {file name: why it was not copied} of the
+    helper files that the grader left out of the submission.
+    """
+
+    def __init__(self, submission_dir, stubs_dir, modules, refused=None):
         self.submission_dir = submission_dir
         self.stubs_dir = stubs_dir
-        self.present = {name for name in MODULES
+        self.present = {name for name in modules
                         if os.path.isfile(os.path.join(submission_dir, name + ".py"))}
+        self.refused = dict(refused or {})
         self.modules, self.import_errors = {}, {}
         self.handles, self.next_handle = {}, 1
         self.to_plain = None  # set by the GPU parity mode: device array -> NumPy
+        self.leftovers = Leftovers({})  # replaced in start(), once the worker is set up
 
     def module(self, name):
-        """The student's module `name`; raises a `StudentError` if it is missing or broken."""
+        """The student's module `name`; raises a `StudentError` if it is missing or broken.
+
+        What its import leaves running or in /tmp is charged to the module,
+        as an import problem, before any of its functions runs.
+        """
         if name not in self.present:
             raise StudentError("missing_file", f"{name}.py is not in your submission")
         if name in self.import_errors:
             raise StudentError("import_error", self.import_errors[name])
         if name not in self.modules:
             try:
-                self.modules[name] = __import__(name)
+                module = __import__(name)
             except BaseException as error:  # SystemExit and friends included
-                self.import_errors[name] = f"{name}.py failed to import: {student_traceback(error)}"
+                failed = f"failed to import: {self.traceback(error)}"
+                self.leftovers.refuse(f"{name}.py", raised=failed, kind="import_error")
+                self.import_errors[name] = f"{name}.py {failed}"
                 raise StudentError("import_error", self.import_errors[name]) from None
+            self.leftovers.refuse(f"{name}.py", kind="import_error", when="when it was imported")
+            self.modules[name] = module
         return self.modules[name]
 
     def function(self, module_name, function_name):
@@ -215,14 +227,14 @@ class Worker:
         if not callable(function):
             where = ("your notebook" if os.path.isfile(os.path.join(self.submission_dir, "_notebook.py"))
                      else f"{module_name}.py")
-            raise StudentError("missing_name", f"{where} defines no function {function_name}")
+            raise StudentError("missing_name", "; ".join([f"{where} defines no function {function_name}"]
+                                                         + self.notes()))
         return function
 
     def call(self, header, blobs, decoded=None):
         """Run one student function on the decoded arguments."""
         import numpy as np
         import warnings
-        threads = set(sys._current_frames())  # the device module's, if any, are not the student's
         function = self.function(header["module"], header["function"])
         args = [decode_arg(spec, blobs, self.handles, decoded) for spec in header.get("args", [])]
         kwargs = {k: decode_arg(v, blobs, self.handles, decoded) for k, v in header.get("kwargs", {}).items()}
@@ -238,9 +250,9 @@ class Worker:
                 with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
                     result = function(*args, **kwargs)
             except BaseException as error:
-                raise StudentError("exception", student_traceback(error)) from None
+                self.raised(header["function"], error)
             seconds = time.perf_counter() - start
-        refuse_leftovers(threads, header["function"])
+        self.leftovers.refuse(header["function"])
         keep, discard = set(header.get("keep", [])), set(header.get("discard", []))
         if (keep or discard) and isinstance(result, tuple):
             result = tuple(None if i in discard else self.hold(v) if i in keep else v
@@ -255,6 +267,22 @@ class Worker:
             "seconds": seconds,
         }
         return response, out_blobs
+
+    def raised(self, function, error):
+        """A call of `function` raised `error`: fail it, charging it first with anything it left behind."""
+        message = self.traceback(error)
+        self.leftovers.refuse(function, raised=f"raised {message}")
+        raise StudentError("exception", message) from None
+
+    def traceback(self, error):
+        """student_traceback(error), plus why a helper file it names was not included."""
+        message = student_traceback(error)
+        return "; ".join([message] + self.notes(lambda module, why: f"'{module}'" in message and why not in message))
+
+    def notes(self, relevant=lambda module, why: True):
+        """Why helper files were left out of the submission (at most two of those `relevant`)."""
+        return [f"{file} was not included in your submission: {why}" for file, why in sorted(self.refused.items())
+                if relevant(file.removesuffix(".py"), why)][:2]
 
     def hold(self, value):
         handle = self.next_handle
@@ -277,18 +305,228 @@ class StudentError(Exception):
         self.kind, self.fatal = kind, fatal
 
 
-def refuse_leftovers(threads_before, function):
-    """Fail the call, and end this process, if the student's code left a thread or a process running.
+class Leftovers:
+    """What student code leaves behind: threads, processes, files in the temporary folders.
 
-    Either could change caches or answers behind the grader's back; the
-    grader kills what it started and starts a fresh worker.
+    Made once the worker is set up, it notes what there is then; `refuse(...)`
+    fails a call (fatally: the grader kills what the worker started and
+    starts a fresh one) if there is more now. Threads or processes could
+    change caches or answers behind the grader's back; files could carry
+    state from one call to the next and fill the disk.
+
+    tmp (the worker's config "tmp") says where files are looked for:
+    {"private": "/tmp"} where the sandbox gives the worker a /tmp of its own
+    (namespaces, bwrap): one fstatvfs per call, and only when the free inodes
+    or blocks changed, a walk for paths that were not there. {"shared":
+    [folders], "uid": uid} at the limits tier with a uid of its own: the
+    entries created in those folders (inotify: one read per call) that `uid`
+    owns; where inotify is not to be had, an fstat of each folder per call
+    and, when one changed (mtime, size, links), a scan of its entries. {}:
+    files are not looked for. ignored: folders under the private /tmp that
+    the grader's own modules write to (the device's kernel cache).
     """
-    left = left_running(threads_before)
-    if left:
-        plural = {"thread": "threads", "process": "child processes"}[left]
-        raise StudentError(left, f"{function} left a {left} running after it returned "
-                                 f"({plural} are not allowed; the process running your code was restarted)",
-                           fatal=True)
+
+    REASONS = {"thread": "threads", "process": "child processes", "file": "files left in temporary folders"}
+
+    def __init__(self, tmp, ignored=()):
+        self.threads = set(sys._current_frames())
+        self.ignored = {os.path.abspath(folder) for folder in ignored}
+        self.private, self.shared, self.uid, self.created = None, [], tmp.get("uid"), None
+        if tmp.get("private"):
+            self.private = _open_folder(tmp["private"])
+        elif self.uid is not None:
+            seen = set()
+            for path in tmp.get("shared", ()):
+                folder = _open_folder(path)
+                if folder is not None and folder.identity not in seen:  # /var/lock is /run/lock
+                    seen.add(folder.identity)
+                    self.shared.append(folder)
+            if tmp.get("inotify", True):
+                self.created = _Created.watch([folder.path for folder in self.shared])
+        self.fingerprint = self._fingerprint()
+        self.entries = set(self._paths())
+
+    def refuse(self, subject, raised=None, kind=None, when="after it returned"):
+        """Fail, ending this worker, if `subject` (a function, or a module being
+        imported) left anything behind. raised: what it did instead of returning
+        ("raised X: ..."), if it did; kind: the StudentError's kind (default: what was left)."""
+        file = self._new_file()
+        if file is None and sys._current_frames().keys() <= self.threads and not _child_running():
+            return  # the common case, in a few microseconds
+        left = self.left(file)
+        if not left:
+            return
+        things = " and ".join(what for _, what in left)
+        done = f"{subject} {raised}, and left {things}" if raised else f"{subject} left {things} {when}"
+        reasons = ", ".join(self.REASONS[k] for k, _ in left)
+        raise StudentError(kind or left[0][0], f"{done} ({reasons} must not outlive a call; "
+                                               f"the process running your code was restarted)", fatal=True)
+
+    def left(self, file=None):
+        """[(kind, description)] of what is there that was not: a thread, a process, a file
+        (`file`: what _new_file found, if it was asked already)."""
+        found = []
+        if not set(sys._current_frames()) <= self.threads:
+            found.append(("thread", "a thread running"))
+        if _child_running():
+            found.append(("process", "a process running"))
+        file = file or self._new_file()
+        if file:
+            found.append(("file", f"a file in {os.path.dirname(file)} ({os.path.basename(file)[:80]!r})"))
+        return found
+
+    def _new_file(self):
+        """A path in the temporary folders that was not there at the start, or None."""
+        if self.created is not None:
+            created = self.created.paths()  # None: events were lost; look at every entry
+            if created == []:
+                return None
+            for path in self._paths() if created is None else created:
+                if path not in self.entries and (created is None or _owner(path) == self.uid):
+                    return path
+            return None
+        fingerprint = self._fingerprint()
+        if fingerprint == self.fingerprint:
+            return None
+        for path in self._paths():
+            if path not in self.entries:
+                return path
+        self.fingerprint = fingerprint  # written and removed again, or only in an ignored folder
+        return None
+
+    def _fingerprint(self):
+        """What changes when an entry is added: the private /tmp's free inodes and
+        blocks; the shared folders' mtimes, sizes and link counts (where inotify is not to be had)."""
+        try:
+            if self.private is not None:
+                info = os.fstatvfs(self.private.fd)
+                return info.f_ffree, info.f_bfree
+            if self.created is None:
+                return [(info.st_mtime_ns, info.st_size, info.st_nlink)
+                        for info in (os.fstat(folder.fd) for folder in self.shared)]
+        except OSError:  # a descriptor closed by the student's code: look every time
+            return object()
+        return None
+
+    def _paths(self):
+        """The paths to look for (a generator): everything in the private /tmp but
+        the ignored folders; the shared folders' entries owned by the worker's uid."""
+        if self.private is not None:
+            yield from self._walk(self.private.path)
+        for folder in self.shared:
+            for entry in _scan(folder.path):
+                try:
+                    if entry.stat(follow_symlinks=False).st_uid == self.uid:
+                        yield entry.path
+                except OSError:
+                    pass
+
+    def _walk(self, top):
+        """Every path under `top` on its filesystem, but the ignored folders."""
+        for entry in _scan(top):
+            if entry.path in self.ignored:
+                continue
+            yield entry.path
+            try:
+                if entry.is_dir(follow_symlinks=False) and not os.path.ismount(entry.path):
+                    yield from self._walk(entry.path)
+            except OSError:
+                pass
+
+
+class _Created:
+    """The entries created in some folders, from Linux's inotify: one read a call."""
+
+    IN_MOVED_TO, IN_CREATE, IN_Q_OVERFLOW, IN_ONLYDIR = 0x80, 0x100, 0x4000, 0x1000000
+
+    def __init__(self, fd, folders):
+        self.fd, self.folders = fd, folders   # watch descriptor -> folder
+
+    @classmethod
+    def watch(cls, paths):
+        """A _Created for `paths`, or None where inotify is not to be had."""
+        import ctypes
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        except (OSError, AttributeError):
+            return None
+        if fd < 0:
+            return None
+        folders = {}
+        for path in paths:
+            wd = libc.inotify_add_watch(fd, os.fsencode(path), cls.IN_CREATE | cls.IN_MOVED_TO | cls.IN_ONLYDIR)
+            if wd < 0:
+                os.close(fd)
+                return None
+            folders[wd] = path
+        return cls(fd, folders)
+
+    def paths(self):
+        """The paths of the entries created since the last call ([]), or None if some were not seen."""
+        found = []
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return found
+            except OSError:  # its descriptor closed by the student's code
+                return None
+            at = 0
+            while at + 16 <= len(data):
+                wd, mask, _, size = struct.unpack_from("iIII", data, at)
+                name = data[at + 16:at + 16 + size].rstrip(b"\0")
+                at += 16 + size
+                if mask & self.IN_Q_OVERFLOW or wd not in self.folders:
+                    return None
+                found.append(os.path.join(self.folders[wd], os.fsdecode(name)))
+
+
+def _owner(path):
+    try:
+        return os.lstat(path).st_uid
+    except OSError:  # gone again
+        return None
+
+
+class _Folder:
+    """A folder held open, so that checking it costs one fstat and no path lookup."""
+
+    def __init__(self, path, fd):
+        self.path, self.fd = path, fd
+        info = os.fstat(fd)
+        self.identity = (info.st_dev, info.st_ino)
+
+
+def _open_folder(path):
+    try:
+        return _Folder(os.path.realpath(path), os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    except OSError:
+        return None
+
+
+def _scan(folder):
+    """The entries of `folder` (none if it cannot be read)."""
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def _child_running():
+    """Whether a child of this process is still running (reaping those that have ended).
+
+    The worker is its descendants' subreaper (see stay_contained), so a
+    process that double-forked into a new session is a child here too.
+    """
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
 
 
 def describe_result(result, blobs, to_plain, function):
@@ -298,24 +536,6 @@ def describe_result(result, blobs, to_plain, function):
     except Exception as error:
         raise StudentError("result", f"{function} returned something the grader cannot read "
                                      f"({type(error).__name__})") from None
-
-
-def left_running(threads_before):
-    """"thread" or "process" if student code left one running, else "".
-
-    threads_before: the idents of the threads that ran before the call. The
-    worker is its children's subreaper (see stay_contained), so a child that
-    double-forked into a new session still shows up here.
-    """
-    if set(sys._current_frames()) - threads_before:
-        return "thread"
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return ""
-        if pid == 0:
-            return "process"
 
 
 def student_traceback(error):
@@ -444,7 +664,6 @@ def call_many(worker, header, blobs):
     function = worker.function(header["module"], header["function"])
     discard = set(header.get("discard", []))
     results, out_blobs, decoded = [], [], {}
-    threads = set(sys._current_frames())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with np.errstate(all="ignore"):
@@ -455,8 +674,8 @@ def call_many(worker, header, blobs):
                 try:
                     result = function(*args)
                 except BaseException as error:
-                    raise StudentError("exception", student_traceback(error)) from None
-                refuse_leftovers(threads, header["function"])
+                    worker.raised(header["function"], error)
+                worker.leftovers.refuse(header["function"])
                 if discard and isinstance(result, tuple):
                     result = tuple(None if i in discard else v for i, v in enumerate(result))
                 results.append(describe_result(result, out_blobs, worker.to_plain, header["function"]))
@@ -529,7 +748,7 @@ def _others_can_reach(path):
 
 def stay_contained():
     """No privileges gained through exec (setuid programs), death with the grader,
-    and orphaned descendants reparented to this process (so `left_running` sees them)."""
+    and orphaned descendants reparented to this process (so `Leftovers` sees them)."""
     import ctypes
     import signal
     try:
@@ -569,15 +788,18 @@ def start(config):
     if config.get("uid") is not None:
         drop_privileges(config["uid"])
     stay_contained()
+    modules, helpers, refused = config["modules"], config.get("helpers", ()), config.get("refused", {})
     if config.get("allowed_imports") is not None:
-        sys.meta_path.insert(0, ImportGuard(config["allowed_imports"]))
+        sys.meta_path.insert(0, ImportGuard(config["allowed_imports"], modules, helpers, refused))
     os.chdir(config["submission"])
-    worker = Worker(config["submission"], config["stubs"])
+    worker = Worker(config["submission"], config["stubs"], modules, refused)
+    device_folders = ()
     if config.get("device_module"):
-        enable_device(worker, config["device_module"])
+        device_folders = enable_device(worker, config["device_module"])
     if config.get("probe"):  # sandbox.probe: the sandbox works; no student code is loaded
         send_frame(responses, {"ready": True})
         return
+    worker.leftovers = Leftovers(config.get("tmp", {}), ignored=device_folders)
     serve(worker, requests, responses)
 
 
@@ -720,21 +942,30 @@ def _become_worker(config, fds):
 
 
 class ImportGuard:
-    """Refuses top-level imports outside the rubric's allowlist.
+    """Refuses top-level imports outside the rubric's allowlist, the contract's
+    modules and the submission's own helper modules, saying why.
 
     A hint, not a wall: in-process code can remove it. The sandbox tiers that
     mount only NumPy are the wall; this guard gives the clear message.
+    refused: {file name: why it was not copied}, for helper files the grader
+    left out of the submission.
     """
 
-    def __init__(self, allowed):
-        self.allowed = set(allowed) | set(MODULES) | set(sys.stdlib_module_names) | {"numpy", "_notebook"}
+    def __init__(self, allowed, modules=(), helpers=(), refused=None):
+        self.allowed = set(allowed) | set(modules) | set(helpers) | set(sys.stdlib_module_names) | {"numpy"}
+        self.refused = {file.removesuffix(".py"): (file, why) for file, why in (refused or {}).items()}
 
     def find_spec(self, name, path=None, target=None):
         top = name.partition(".")[0]
-        if top not in self.allowed and not top.startswith("_"):
-            raise ImportError(f"import of {top!r} is not allowed in this assignment "
-                              f"(allowed: numpy and the standard library)")
-        return None
+        if top in self.allowed or top.startswith("_"):
+            return None
+        if top in self.refused:
+            file, why = self.refused[top]
+            raise ModuleNotFoundError(f"No module named {top!r}: {file} was not included in your submission: {why}",
+                                      name=top)
+        raise ModuleNotFoundError(f"No module named {top!r}: your submission has no {top}.py beside the contract "
+                                  f"files, and only numpy, the standard library and a submission's own modules "
+                                  f"may be imported", name=top)
 
 
 def enable_device(worker, module_spec):
@@ -742,7 +973,10 @@ def enable_device(worker, module_spec):
 
     module_spec: "module" or "module:key=value,..." (passed to its configure()).
     Calls with the "device" flag also report the module's stats() (host
-    synchronisations during the call) as "device_stats".
+    synchronisations during the call) as "device_stats". The module's
+    install(), if any, runs here, before student code loads (the stand-in
+    answers `import cupy`). Returns the module's CACHE_FOLDERS: what it
+    writes under /tmp itself, which is not the student's.
     """
     module_name, _, options = module_spec.partition(":")
     guards = [finder for finder in sys.meta_path if isinstance(finder, ImportGuard)]
@@ -757,6 +991,7 @@ def enable_device(worker, module_spec):
     if options:
         device.configure(**{key: json.loads(value) for key, _, value in
                             (item.partition("=") for item in options.split(","))})
+    getattr(device, "install", lambda: None)()
     import numpy as np
 
     def to_device(value):
@@ -786,6 +1021,7 @@ def enable_device(worker, module_spec):
     worker.to_device = to_device
     worker.to_plain = to_plain
     worker.call = call
+    return tuple(getattr(device, "CACHE_FOLDERS", ()))
 
 
 if __name__ == "__main__":

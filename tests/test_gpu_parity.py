@@ -64,6 +64,11 @@ LEAKS = {
         "activations.py", "    return array_module(z).tanh(z)",
         "    xp = array_module(z)\n    values = [math.tanh(v) for v in z.ravel().tolist()]\n"
         "    return xp.asarray(values, dtype=z.dtype).reshape(z.shape)", ""),
+    # Raises on any array module but NumPy's (as code written for a GPU feature the stand-in lacks would).
+    "device_only_exception_tanh_prime": (
+        "activations.py", "    return 4 * e / ((1 + e) * (1 + e))",
+        "    if not isinstance(z, np.ndarray):\n        raise TypeError(\"no such kernel\")\n"
+        "    return 4 * e / ((1 + e) * (1 + e))", ""),
     # Right on NumPy, 1 % off on any other array module: only the comparisons catch it.
     "device_only_error_sigmoid_prime": (
         "activations.py", "    return e / ((1 + e) * (1 + e))",
@@ -83,6 +88,34 @@ def leaky_submission(name, dest):
     if "math." in replace:
         text = text.replace("import numpy as np", "import math\nimport numpy as np", 1)
     (folder / file).write_text(text)
+    return folder
+
+
+# Copies of the reference solution whose array_module (activations.py, used by every module)
+# finds CuPy as CuPy-correct code does: name -> (code before it, its body). Each must pass
+# every GPU test on the stand-in, and every call on NumPy arrays in the ordinary worker,
+# where `import cupy` fails (CuPy is not installed or not mounted there).
+TRY_CUPY = "try:\n    import cupy\nexcept ImportError:\n    cupy = None\n"
+CUPY_DETECTIONS = {
+    "type_module_is_cupy": ("", 'if type(a).__module__ == "cupy":\n        import cupy\n        return cupy\n'
+                                "    return np\n"),
+    "type_printed_as_cupy_ndarray": ("", "if str(type(a)) == \"<class 'cupy.ndarray'>\":\n        import cupy\n"
+                                         "        return cupy\n    return np\n"),
+    "isinstance_cupy_ndarray": (TRY_CUPY, "if cupy is not None and isinstance(a, cupy.ndarray):\n"
+                                          "        return cupy\n    return np\n"),
+    "cupy_get_array_module": (TRY_CUPY, "return np if cupy is None else cupy.get_array_module(a)\n"),
+    "array_namespace": ("", "return a.__array_namespace__()\n"),
+}
+
+
+def cupy_detecting_submission(name, dest):
+    before, body = CUPY_DETECTIONS[name]
+    folder = dest / name
+    shutil.copytree(REFERENCE_SOLUTION, folder)
+    text = (folder / "activations.py").read_text()
+    start, end = text.index("def array_module(a):"), text.index("def sigmoid(")
+    (folder / "activations.py").write_text(text[:start] + before + "\n\ndef array_module(a):\n    " + body
+                                           + "\n\n" + text[end:])
     return folder
 
 
@@ -119,8 +152,10 @@ def workspace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def standin_batch(workspace):
-    """The reference solution and every leaky submission, graded once with --gpu on the noisy stand-in."""
+    """The reference solution, every leaky submission and every CuPy-detecting one, graded once with
+    --gpu on the noisy stand-in."""
     paths = [REFERENCE_SOLUTION] + [leaky_submission(name, workspace) for name in LEAKS]
+    paths += [cupy_detecting_submission(name, workspace) for name in CUPY_DETECTIONS]
     return grade(paths, workspace / "standin", "--gpu", "--rubric", gpu_only_rubric(workspace),
                  device=NOISY_STANDIN)
 
@@ -222,6 +257,25 @@ def test_a_device_only_difference_is_caught_by_the_comparisons(standin_batch):
     failed = failing(report_of(standin_batch, "device_only_error_sigmoid_prime"))
     assert list(failed) == ["sigmoid_prime"]
     assert "differs from your own result on NumPy arrays" in failed["sigmoid_prime"]
+
+
+@pytest.mark.parametrize("name", CUPY_DETECTIONS)
+def test_code_that_finds_cupy_as_cupy_code_does_passes_on_the_standin(standin_batch, name):
+    """Array-module code that is right on CuPy (it asks for `cupy` by type, isinstance, get_array_module
+    or __array_namespace__): does it pass every GPU test on the stand-in?"""
+    report = report_of(standin_batch, name)
+    tests = gpu_tests(report)
+    assert len(tests) == len(contract.FUNCTIONS)
+    assert all(t["status"] == "passed" for t in tests), failing(report)
+
+
+def test_a_failure_on_the_standin_says_it_may_be_the_standins(standin_batch):
+    """A device call that fails on the stand-in: does its message say the stand-in may be at fault?"""
+    failed = failing(report_of(standin_batch, "device_only_exception_tanh_prime"))
+    assert list(failed) == ["tanh_prime"]
+    assert failed["tanh_prime"].startswith("tanh_prime works on NumPy arrays but failed on device arrays: "
+                                           "tanh_prime raised TypeError: no such kernel")
+    assert f"\nNote: {devices.STANDIN_CAVEAT}.\n" in failed["tanh_prime"]
 
 
 def test_gpu_reports_validate(standin_batch):
@@ -340,6 +394,21 @@ def test_standin_keeps_results_on_the_device():
     assert standin.asnumpy(a).tolist() == [[0, 11, 2], [6, 14, 5]]
     assert standin.stats()["syncs"] == standin.stats()["leaks"] == 0
     assert a.__array_namespace__() is standin and not isinstance(a, np.ndarray)
+
+
+def test_standin_arrays_answer_as_cupy_arrays_do():
+    """Does a stand-in array look like CuPy's to the ways code asks (type module and name, isinstance,
+    get_array_module, __array_namespace__), and, once installed in a worker, does `import cupy` give it?"""
+    a, plain = standin.asarray(np.ones((2, 2))), np.ones((2, 2))
+    assert (type(a).__module__, type(a).__name__, str(type(a))) == ("cupy", "ndarray", "<class 'cupy.ndarray'>")
+    assert isinstance(a, standin.ndarray) and not isinstance(plain, standin.ndarray)
+    assert standin.get_array_module(a) is standin and standin.get_array_module(plain) is np
+    assert standin.get_array_module(plain, a) is standin and a.__array_namespace__() is standin
+    code = ("import sys; sys.path.insert(0, %r); import standin; standin.install(); import cupy; "
+            "a = cupy.asarray([1.0]); print(cupy is standin, isinstance(a, cupy.ndarray), repr(a))"
+            % str(Path(standin.__file__).parent))
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split(" ", 2) == ["True", "True", "array([1.], dtype=float64)\n"], done.stderr
 
 
 def test_standin_counts_every_way_off_the_device():

@@ -36,6 +36,7 @@ def sigmoid(z):
         try:
             with open(os.path.join(folder, "probe-file"), "w"):
                 seen["writable"].append(folder)
+            os.remove(os.path.join(folder, "probe-file"))  # a file left in /tmp would fail the call
         except OSError:
             pass
     try:

@@ -37,6 +37,12 @@ CUDA_OPEN_FILES = 1024       # CUDA holds a descriptor per device file and conte
 # Folders beside cupy/ in site-packages that CuPy loads from (its compiled
 # backends, the CUDA libraries of the cupy-cuda* wheels' dependencies).
 CUPY_SITE_PREFIXES = ("cupy", "cupyx", "cupy_backends", "fastrlock", "cuda", "nvidia")
+# The device modules, as the GPU worker imports them (top-level, from the
+# sandbox's import path): no helper module of a submission may take their names.
+STANDIN_MODULE, CUPY_MODULE = "standin", "cupy_device"
+DEVICE_MODULES = (STANDIN_MODULE, CUPY_MODULE)
+STANDIN_CAVEAT = ("these GPU tests ran on a stand-in for CuPy (NumPy arrays dressed as CuPy's, no GPU): "
+                  "if your code runs right on CuPy, this failure may be the stand-in's; tell your instructor")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class Device:
     cuda: bool = False            # no address-space limit (CUDA reserves far more virtual memory), more files
     call_timeout_s: float = None  # None: the rubric's
     budget_s: float = None
+    caveat: str = ""              # said with a failure on this device that may be the device's own
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,10 @@ class Unavailable:
 def standin_device(options=""):
     """The stand-in device; options like 'ulps=2' add GPU-sized noise."""
     noise = f" with {options.replace(',', ', ')}" if options else ""
-    return Device("standin", "standin" + (f":{options}" if options else ""), (str(HERE / "standin.py"),),
-                  f"stand-in device (NumPy arrays marked as device arrays{noise}; no GPU involved)")
+    return Device("standin", STANDIN_MODULE + (f":{options}" if options else ""),
+                  (str(HERE / f"{STANDIN_MODULE}.py"),),
+                  f"stand-in device (NumPy arrays marked as device arrays{noise}; no GPU involved)",
+                  caveat=STANDIN_CAVEAT)
 
 
 @lru_cache(maxsize=None)
@@ -111,14 +120,14 @@ def probe_cupy():
         return Unavailable(found["error"])
     if not found["count"]:
         return Unavailable("no CUDA device")
-    return Device("cupy", "cupy_device", cupy_site(Path(found["package"])),
+    return Device("cupy", CUPY_MODULE, cupy_site(Path(found["package"])),
                   f"CuPy {found['version']} on {found['name']}", cuda=True,
                   call_timeout_s=CUPY_CALL_TIMEOUT_S, budget_s=CUPY_BUDGET_S)
 
 
 def cupy_site(package):
     """cupy_device.py and CuPy's folders in its site-packages, to bind into the sandbox."""
-    entries = [str(HERE / "cupy_device.py")]
+    entries = [str(HERE / f"{CUPY_MODULE}.py")]
     for entry in sorted(package.parent.iterdir()):
         if entry.name.lower().startswith(CUPY_SITE_PREFIXES) and not entry.name.endswith((".dist-info", ".egg-info")):
             entries.append(str(entry))

@@ -12,9 +12,14 @@ CuPy raises when a NumPy array meets a CuPy one.
 import os
 import tempfile
 
-# CuPy compiles its kernels at first use and caches them under ~/.cupy; in
-# the sandbox HOME is a private, size-capped /tmp, so keep the cache there.
-os.environ.setdefault("CUPY_CACHE_DIR", tempfile.mkdtemp(prefix="cupy-kernels-"))
+# CuPy compiles its kernels at first use and caches them under ~/.cupy, and
+# CUDA its JIT-compiled ones under ~/.nv; in the sandbox HOME is a private,
+# size-capped /tmp, so keep both in one folder there, which the worker's
+# check for files left behind by student code leaves alone (CACHE_FOLDERS).
+_CACHE = tempfile.mkdtemp(prefix="cupy-kernels-")
+os.environ.setdefault("CUPY_CACHE_DIR", _CACHE)
+os.environ.setdefault("CUDA_CACHE_PATH", os.path.join(_CACHE, "nv"))
+CACHE_FOLDERS = (_CACHE,)
 
 import cupy  # noqa: E402
 

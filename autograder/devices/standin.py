@@ -3,7 +3,11 @@
 It lets the GPU parity checks run, end to end, on a machine without a GPU:
 `asarray(ndarray)` "moves" an array to the device, giving an `Array` (a
 NumPy array in a small wrapper, deliberately not an ndarray subclass) whose
-`__array_namespace__()` is this module. Like a CuPy array:
+`__array_namespace__()` is this module. Code that asks whether it holds
+CuPy arrays gets CuPy's answers: the type is `cupy.ndarray` by its module
+and name (`type(a).__module__ == "cupy"`), `get_array_module(a)` is this
+module, and in the GPU worker `install()` makes `import cupy` give this
+module (so `isinstance(a, cupy.ndarray)` holds). Like a CuPy array:
 
 - operations on marked arrays give marked arrays: operators, methods,
   indexing (views, so in-place writes land), this module's functions
@@ -195,7 +199,8 @@ def _unary(ufunc):
 
 
 class Array:
-    """A NumPy array on the stand-in device. The wrapped array is `_a`."""
+    """A NumPy array on the stand-in device, named as CuPy names its arrays
+    (`cupy.ndarray`). The wrapped array is `_a`."""
 
     __slots__ = ("_a",)
     __hash__ = None
@@ -218,7 +223,7 @@ class Array:
         return len(self._a)
 
     def __repr__(self):
-        return f"standin.Array({np.array2string(self._a, separator=', ')}, dtype={self._a.dtype})"
+        return f"array({np.array2string(self._a, separator=', ')}, dtype={self._a.dtype})"
 
     __str__ = __repr__
 
@@ -353,7 +358,19 @@ class Array:
                                              _unary(np.invert))
 
 
+Array.__module__, Array.__name__, Array.__qualname__ = "cupy", "ndarray", "ndarray"
 ndarray = Array
+
+
+def get_array_module(*args):
+    """cupy.get_array_module: this module if any argument is a device array, else NumPy."""
+    return sys.modules[__name__] if any(isinstance(arg, Array) for arg in args) else np
+
+
+def install():
+    """In the GPU worker, before student code loads: `import cupy` gives this module
+    (CuPy is not installed or not mounted there when the stand-in is the device)."""
+    sys.modules["cupy"] = sys.modules[__name__]
 
 
 # --- the namespace: NumPy's functions, on the device ------------------------

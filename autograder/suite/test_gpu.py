@@ -148,8 +148,9 @@ def device_call(device_student, function, args, kwargs=None, for_backward=None):
                  "it uses something the array module of its input lacks: create and compute arrays "
                  "with the input's module (xp = array_module(x)), not numpy")
         what = f"{function} (run for the cache of {for_backward})" if for_backward else function
+        caveat = getattr(conftest.SESSION.get("device"), "caveat", "")
         raise GradingFailure(f"{what} works on NumPy arrays but failed on {device_label()}: {message}\n"
-                             f"Likely cause: {cause}.") from None
+                             f"Likely cause: {cause}." + (f"\nNote: {caveat}." if caveat else "")) from None
     if for_backward is None:
         check_on_device(function, returned)
     return returned

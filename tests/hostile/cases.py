@@ -379,7 +379,7 @@ CASES = [
          lose=GRU, says="gru_step_forward must return a tuple",
          replace=cheat("gru", PATCH_GRADER)),
     Case("cheat_forge_reports", "write perfect reports into --out and /tmp, print Gradescope JSON",
-         lose=GRU, says="gru_step_forward is not implemented yet",
+         lose=GRU, says=r"gru.py left a file in /tmp \(.*\) when it was imported",
          replace=cheat("gru", FORGE_REPORTS)),
     Case("liar_subclass", "sigmoid returns an ndarray subclass whose ==, ufuncs and array functions lie",
          lose=("sigmoid",), says="expected a plain numpy.ndarray",
@@ -469,7 +469,7 @@ def hidden_state(O, c):
     return None
 '''}),
     Case("import_forbidden", "gru.py imports torch",
-         lose=GRU, says="import of 'torch' is not allowed",
+         lose=GRU, says="No module named 'torch': your submission has no torch.py beside the contract files",
          prepend={"gru.py": "import torch  # noqa: F401\n"}),
     Case("import_evading_guard", "tanh removes the import guard and imports a library from the grader's site",
          lose=("tanh",), says="tanh raised",
@@ -625,6 +625,56 @@ import threading
 import time
 threading.Thread(target=time.sleep, args=(20,)).start()
 ''')),
+    # Leftovers of a call that raised (or of an import) are charged to it, not to a later call.
+    Case("raise_after_detached_child", "rnn_step_forward double-forks a child into a new session that "
+         "sleeps 20 s, then raises",
+         lose=("rnn_step_forward",), says="rnn_step_forward raised RuntimeError: .*, and left a process running",
+         append=wrapped("rnn_step_forward", '''
+import os
+import time
+if os.fork() == 0:
+    try:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv("/bin/sleep", ["@@TAG@@", "20"])
+    finally:
+        os._exit(0)
+time.sleep(0.2)
+raise RuntimeError("raised after starting a child")
+''')),
+    Case("raise_after_forking", "rnn_step_forward forks 32 children that sleep 20 s, then raises",
+         lose=("rnn_step_forward",), says="rnn_step_forward raised RuntimeError: .*, and left a process running",
+         append=wrapped("rnn_step_forward", '''
+import os
+for _ in range(32):
+    try:
+        if os.fork() == 0:
+            try:
+                os.execv("/bin/sleep", ["@@TAG@@", "20"])
+            finally:
+                os._exit(0)
+    except OSError:
+        break
+raise RuntimeError("raised after forking")
+''')),
+    Case("raise_after_thread", "rnn_step_forward starts a thread that keeps running for 20 s, then raises",
+         lose=("rnn_step_forward",), says="rnn_step_forward raised RuntimeError: .*, and left a thread running",
+         append=wrapped("rnn_step_forward", '''
+import threading
+import time
+threading.Thread(target=time.sleep, args=(20,)).start()
+raise RuntimeError("raised after starting a thread")
+''')),
+    Case("file_left_in_tmp", "rnn_step_forward leaves a small file in /tmp and returns",
+         lose=("rnn_step_forward",), says="rnn_step_forward left a file in /tmp",
+         append=wrapped("rnn_step_forward", '''
+with open("/tmp/@@TAG@@", "w") as f:
+    f.write("left behind")
+''')),
+    Case("thread_at_import", "gru.py starts a thread at import that keeps running for 20 s",
+         lose=GRU, says="gru.py left a thread running when it was imported",
+         prepend={"gru.py": "import threading\nimport time\n"
+                            "threading.Thread(target=time.sleep, args=(20,), daemon=True).start()\n"}),
     Case("fill_disk_one_file", "output_gate writes a 500 MiB file in /tmp",
          lose=("output_gate",), says="File too large|No space left",
          append=wrapped("output_gate", '''
