@@ -212,7 +212,8 @@ def test_an_import_that_leaves_a_thread_fails_every_function_of_its_module(tier,
     try:
         for function in corpus.CONTRACT["gru"]:
             code.begin_test()
-            with pytest.raises(StudentCallFailed, match=r"^gru.py left a thread running when it was imported \("):
+            with pytest.raises(StudentCallFailed,
+                               match=rf"^{function}: gru.py left a thread running when it was imported \("):
                 code.call(function, Z)
         code.begin_test()
         np.testing.assert_allclose(code.call("tanh", Z).value, np.tanh(Z))
@@ -223,7 +224,7 @@ def test_an_import_that_leaves_a_thread_fails_every_function_of_its_module(tier,
 def test_an_import_that_raises_after_starting_a_child_says_both(tier, folder):
     code = start(folder, tier, prepend={"gru.py": CHILDREN + RAISE})
     try:
-        with pytest.raises(StudentCallFailed, match=r"^gru.py failed to import: RuntimeError: boom .*, "
+        with pytest.raises(StudentCallFailed, match=r"^gru_step_forward: gru.py failed to import: RuntimeError: boom .*, "
                                                     r"and left a process running \("):
             code.call("gru_step_forward", Z)
     finally:
