@@ -442,6 +442,30 @@ def tanh_prime(z):
     out.fill(Payload())
     return out
 '''}),
+    Case("deep_answer", "sigmoid_prime makes the worker answer with a header of 400000 nested brackets",
+         lose=("sigmoid_prime",), says="sent an answer the grader refuses",
+         append={"activations.py": '''
+
+_real_sigmoid_prime = sigmoid_prime
+
+
+class _DeepJSON:
+    """The worker's json module, except that every header it writes is nested past any parser's depth."""
+    def __getattr__(self, name):
+        import json
+        return getattr(json, name)
+
+    def dumps(self, *args, **kwargs):
+        return "[" * 400000 + "]" * 400000
+
+
+def sigmoid_prime(z):
+    import sys
+    worker = sys.modules.get("__main__")
+    if hasattr(worker, "send_frame"):
+        worker.json = _DeepJSON()
+    return _real_sigmoid_prime(z)
+'''}),
     Case("scalar_broadcast", "sigmoid_prime returns a scalar that broadcasts to any shape",
          lose=("sigmoid_prime",), says="has shape \\(\\)",
          append={"activations.py": '''
