@@ -34,8 +34,10 @@ import pytest
 
 try:
     from hostile import cases as corpus
+    from worker_paths import others_can_read
 except ModuleNotFoundError:  # tests/ became a package
     from tests.hostile import cases as corpus
+    from tests.worker_paths import others_can_read
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "autograder" / "report.schema.json"
@@ -213,6 +215,14 @@ def batch(request):
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _beyond(case, tier):
+    """Does `tier` not promise to stop `case` in this checkout? A cheat that reads the checkout's
+    reference/ is held wherever other users cannot read it (a clone inside a 0700 folder)."""
+    if tier not in case.beyond:
+        return False
+    return not case.reads_checkout or others_can_read(REPO / "reference" / "gru.py")
+
+
 def _validate(report):
     if SCHEMA.is_file():
         import jsonschema
@@ -270,7 +280,7 @@ def test_grader_process_tree_returns(batch):
 @pytest.mark.parametrize("case", corpus.CASES, ids=lambda case: case.name)
 def test_case_earns_only_what_it_earned(batch, case, request):
     """Does the case lose its attacked functions' tests, keep all the others, and say why?"""
-    if batch.tier in case.beyond:  # a surprise pass fails: strict
+    if _beyond(case, batch.tier):  # a surprise pass fails: strict
         request.applymarker(pytest.mark.xfail(strict=True, reason=f"beyond the {batch.tier} tier (the README's Security section)"))
     report = batch.report(case.name)
     _validate(report)

@@ -69,6 +69,9 @@ class Case:
     pass: a dtype check on nan arrays, an argument check on garbage results."""
     beyond: tuple = ()
     """Tiers that do not promise to stop this attack (see the README's Security section)."""
+    reads_checkout: bool = False
+    """It succeeds at its `beyond` tiers only by reading the grader's checkout, hence only where
+    every user may read it: a clone inside a folder others cannot enter (mktemp -d) holds it."""
 
 
 def wrap(function, attack):
@@ -368,7 +371,7 @@ CASES = [
          replace=cheat("gru", WALK_FILESYSTEM), beyond=("limits",)),
     Case("cheat_parent_cmdline", "find reference/ from /proc/<ppid>/cmdline, /proc/1/cmdline and sys.path",
          lose=GRU, says="gru_step_forward is not implemented yet",
-         replace=cheat("gru", PARENT_CMDLINE), beyond=("limits",)),
+         replace=cheat("gru", PARENT_CMDLINE), beyond=("limits",), reads_checkout=True),
     Case("cheat_environment", "find reference/ from the environment, /proc/<ppid>/environ, cwd and exe",
          lose=GRU, says="gru_step_forward is not implemented yet",
          replace=cheat("gru", ENVIRONMENT)),
