@@ -109,7 +109,7 @@ class WorkerProcess:
 
         try:
             return recv_frame(read_exactly)
-        except (ProtocolError, ValueError, UnicodeDecodeError) as error:
+        except (ProtocolError, ValueError, UnicodeDecodeError, RecursionError) as error:  # a header nested too deep
             self.kill()
             raise WorkerGone(f"sent an answer the grader refuses ({error})") from None
 

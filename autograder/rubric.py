@@ -4,13 +4,31 @@ Instructors edit rubric.toml; this module reads and checks it. A test's key is
 its function name in the grading suite without `test_`; a parametrized test
 splits its points evenly over its instances.
 """
-import tomllib
-from dataclasses import dataclass, field
+import difflib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .sandbox import Limits
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04 image): the same parser as a package
+    import tomli as tomllib
+
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
+
+# The keys rubric.toml may hold, per table ("" is the top level; "tests.*" is
+# every [tests.<key>]). A table not named here holds keys of the rubric's own
+# choosing (the names of [parts] and [tests]). Any other key is refused, so
+# that a typo is not silently ignored. To allow a key, add it here (and read
+# it in _build).
+KEYS = {
+    "": {"grading", "parts", "tests"},
+    "grading": {"call_timeout_s", "budget_s", "allowed_imports", "limits"},
+    "grading.limits": {limit.name for limit in fields(Limits)},
+    "parts.*": {"title"},
+    "tests.*": {"part", "points", "hint", "public", "gpu", "tags"},
+}
 
 
 class RubricError(Exception):
@@ -60,9 +78,26 @@ def load(path=DEFAULT_RUBRIC):
     except tomllib.TOMLDecodeError as error:
         raise RubricError(f"rubric {path} is not valid TOML: {error}") from None
     try:
+        _check_keys(data)
         return _build(data)
     except (KeyError, TypeError, ValueError) as error:
         raise RubricError(f"rubric {path}: {error}") from None
+
+
+def _check_keys(table, path=(), rule=""):
+    """Raise ValueError naming the first key of `table` (or of a table in it) that KEYS does not allow."""
+    allowed = KEYS.get(rule)
+    for key, value in table.items():
+        if allowed is not None and key not in allowed:
+            where = f"in [{'.'.join(path)}]" if path else "at the top level"
+            guess = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f"did you mean {guess[0]!r}?" if guess else f"allowed: {', '.join(sorted(allowed))}"
+            raise ValueError(f"unknown key {key!r} {where} ({hint})")
+        if isinstance(value, dict):
+            inner = f"{rule}.{key}" if rule else key
+            if inner not in KEYS and f"{rule}.*" in KEYS:
+                inner = f"{rule}.*"
+            _check_keys(value, path + (key,), inner)
 
 
 def _build(data):

@@ -300,12 +300,17 @@ def notebook_source(data, label):
             raise TypeError
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise SubmissionError(f"{label}: not a valid Jupyter notebook (cannot read its cells)") from None
+    except RecursionError:  # e.g. 100000 nested brackets: JSON, but deeper than Python's parser goes
+        raise SubmissionError(f"{label}: not a valid Jupyter notebook (nested too deeply to read)") from None
     chunks = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):  # nbformat: a string or a list of strings
+            raise SubmissionError(f"{label}: not a valid Jupyter notebook (cell {number}'s source is not text)")
         lines = [line for line in source.splitlines()
                  if not line.lstrip().startswith(("%", "!"))]
         if any(line.strip() for line in lines):

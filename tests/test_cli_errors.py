@@ -93,6 +93,20 @@ def make_broken_notebook(d):
     return d / "broken_notebook.ipynb"
 
 
+DEEP_NOTEBOOK = b"[" * 100_000 + b"]" * 100_000   # 200 KB of valid JSON, far deeper than Python's parser goes
+
+
+def make_deep_notebook(d):
+    (d / "deep_notebook.ipynb").write_bytes(DEEP_NOTEBOOK)
+    return d / "deep_notebook.ipynb"
+
+
+def make_source_not_text(d):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": [["def sigmoid(z):\n"], 1]}
+    (d / "source_not_text.ipynb").write_text(json.dumps({"cells": [cell], "nbformat": 4}))
+    return d / "source_not_text.ipynb"
+
+
 def make_empty(d):
     (d / "empty").mkdir()
     return d / "empty"
@@ -128,6 +142,10 @@ BAD = {
     "bomb": (lambda d: zip_of(d / "bomb.zip", [("activations.py", bytes(100 << 20))]),
              "inflates to more than"),
     "lying_bomb": (lambda d: lying_zip(d / "lying_bomb.zip", 8 << 20, 1000), "cannot extract"),
+    "deep_notebook": (make_deep_notebook, "nested too deeply"),
+    "deep_notebook_zip": (lambda d: zip_of(d / "deep_notebook_zip.zip", [("notebook.ipynb", DEEP_NOTEBOOK)]),
+                          "nested too deeply"),
+    "source_not_text": (make_source_not_text, "cell 1's source is not text"),
     "empty": (make_empty, "holds none of"),
     "fifo": (make_fifo, "not a regular file"),
     "unreadable": (make_unreadable, "Permission denied"),

@@ -34,8 +34,12 @@ import pytest
 
 try:
     from hostile import cases as corpus
+    from polling import wait_until
+    from worker_paths import others_can_read
 except ModuleNotFoundError:  # tests/ became a package
     from tests.hostile import cases as corpus
+    from tests.polling import wait_until
+    from tests.worker_paths import others_can_read
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "autograder" / "report.schema.json"
@@ -43,6 +47,11 @@ NORMAL = ("normal_first", "normal_last")
 BATCH_TIMEOUT_S = 600      # the whole corpus, one tier; about 2 minutes on 2 idle cores
 GRACE_S = 1.5              # how long after its report a case's process may still be seen dying
 SAMPLE_EVERY_S = 0.2
+# test_sandbox_dies_with_the_grader: how long the submission's child may take to
+# start (the grader's start-up included), and to die once the grader is killed.
+CHILD_STARTS_WITHIN_S = 60
+CHILD_DIES_WITHIN_S = 10   # measured: at most 0.06 s; well below the 25 s the child sleeps, so that a child
+                           # that outlives the grader (the limits tier's orphaned_in_own_session) is seen alive
 
 
 @dataclass
@@ -213,6 +222,14 @@ def batch(request):
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _beyond(case, tier):
+    """Does `tier` not promise to stop `case` in this checkout? A cheat that reads the checkout's
+    reference/ is held wherever other users cannot read it (a clone inside a 0700 folder)."""
+    if tier not in case.beyond:
+        return False
+    return not case.reads_checkout or others_can_read(REPO / "reference" / "gru.py")
+
+
 def _validate(report):
     if SCHEMA.is_file():
         import jsonschema
@@ -270,7 +287,7 @@ def test_grader_process_tree_returns(batch):
 @pytest.mark.parametrize("case", corpus.CASES, ids=lambda case: case.name)
 def test_case_earns_only_what_it_earned(batch, case, request):
     """Does the case lose its attacked functions' tests, keep all the others, and say why?"""
-    if batch.tier in case.beyond:  # a surprise pass fails: strict
+    if _beyond(case, batch.tier):  # a surprise pass fails: strict
         request.applymarker(pytest.mark.xfail(strict=True, reason=f"beyond the {batch.tier} tier (the README's Security section)"))
     report = batch.report(case.name)
     _validate(report)
@@ -319,16 +336,12 @@ def test_sandbox_dies_with_the_grader(tier, case, request):
         grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
                                    str(root / "out")], cwd=REPO, env=env, start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not _tagged_processes(run) and time.monotonic() < deadline and grader.poll() is None:
-            time.sleep(SAMPLE_EVERY_S)
+        wait_until(lambda: _tagged_processes(run) or grader.poll() is not None, CHILD_STARTS_WITHIN_S,
+                   every=SAMPLE_EVERY_S)
         assert _tagged_processes(run), "the submission's child never started"
         os.killpg(grader.pid, signal.SIGKILL)  # the command and the graders it forked
         grader.wait()
-        deadline = time.monotonic() + 5
-        while _tagged_processes(run) and time.monotonic() < deadline:
-            time.sleep(SAMPLE_EVERY_S)
-        assert not _tagged_processes(run)
+        assert wait_until(lambda: not _tagged_processes(run), CHILD_DIES_WITHIN_S)
     finally:
         for pid in _tagged_processes(run):
             os.kill(pid, signal.SIGKILL)

@@ -21,6 +21,9 @@ def two_uids(monkeypatch):
     return (FIRST - 1, FIRST)
 
 
+ORPHAN_SLEEPS_S = 600  # far longer than any wait below: an orphan never goes away by itself during a test
+
+
 def orphan_as(uid):
     """A process sleeping as `uid` whose parent has gone, as a worker's escaped
     grandchild would be (init reaps it once it is killed); returns its pid."""
@@ -34,7 +37,7 @@ def orphan_as(uid):
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-                time.sleep(30)
+                time.sleep(ORPHAN_SLEEPS_S)
             finally:
                 os._exit(0)
         os.write(write_end, str(pid).encode())
@@ -61,17 +64,28 @@ def test_a_leased_uid_is_not_leased_again_until_released(two_uids):
     again.release()
 
 
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def test_releasing_kills_the_uids_processes_and_sweeps_its_tmp_files(two_uids):
     lease = sandbox.lease_uid()
     orphan = orphan_as(lease.uid)
-    left = f"/tmp/autograder-lease-test-{os.getpid()}"
-    with open(left, "w"):
-        pass
-    os.chown(left, lease.uid, lease.uid)
-    uid = lease.uid
-    lease.release()
-    assert wait_until(lambda: orphan not in sandbox.processes_of(uid)), "a process of the released uid still runs"
-    assert not os.path.exists(left), "the released uid's file in /tmp is still there"
+    try:
+        left = f"/tmp/autograder-lease-test-{os.getpid()}"
+        with open(left, "w"):
+            pass
+        os.chown(left, lease.uid, lease.uid)
+        uid = lease.uid
+        lease.release()
+        assert wait_until(lambda: orphan not in sandbox.processes_of(uid)), \
+            "a process of the released uid still runs"
+        assert not os.path.exists(left), "the released uid's file in /tmp is still there"
+    finally:
+        kill(orphan)
 
 
 def test_a_release_without_sweep_leaves_tmp_alone(two_uids):
@@ -92,16 +106,14 @@ def test_leftovers_of_a_uid_are_killed_before_it_is_leased_again(monkeypatch):
     orphan = orphan_as(FIRST)  # left by a grader that crashed
     try:
         lease = sandbox.lease_uid()
-        # Killed; until init has reaped it, the uid is passed over (its zombie
-        # would count against the next worker's process limit).
-        assert orphan not in sandbox.processes_of(FIRST)
+        # Killed (on a busy machine it may take a moment to die); until init has
+        # reaped it, the uid is passed over (its zombie would count against the
+        # next worker's process limit).
+        assert wait_until(lambda: orphan not in sandbox.processes_of(FIRST))
         lease.release()
         assert wait_until(lambda: not sandbox.processes_of(FIRST, zombies=True))
         lease = sandbox.lease_uid()
         assert lease.uid == FIRST and lease.exclusive
         lease.release()
     finally:
-        try:
-            os.kill(orphan, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill(orphan)

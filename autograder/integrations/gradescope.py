@@ -92,7 +92,10 @@ RESULTS_SCHEMA = {
 
 def requirements():
     """requirements.txt: the project's dependencies, from pyproject.toml."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return "\n".join(project["dependencies"]) + "\n"
 

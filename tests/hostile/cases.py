@@ -69,6 +69,9 @@ class Case:
     pass: a dtype check on nan arrays, an argument check on garbage results."""
     beyond: tuple = ()
     """Tiers that do not promise to stop this attack (see the README's Security section)."""
+    reads_checkout: bool = False
+    """It succeeds at its `beyond` tiers only by reading the grader's checkout, hence only where
+    every user may read it: a clone inside a folder others cannot enter (mktemp -d) holds it."""
 
 
 def wrap(function, attack):
@@ -368,7 +371,7 @@ CASES = [
          replace=cheat("gru", WALK_FILESYSTEM), beyond=("limits",)),
     Case("cheat_parent_cmdline", "find reference/ from /proc/<ppid>/cmdline, /proc/1/cmdline and sys.path",
          lose=GRU, says="gru_step_forward is not implemented yet",
-         replace=cheat("gru", PARENT_CMDLINE), beyond=("limits",)),
+         replace=cheat("gru", PARENT_CMDLINE), beyond=("limits",), reads_checkout=True),
     Case("cheat_environment", "find reference/ from the environment, /proc/<ppid>/environ, cwd and exe",
          lose=GRU, says="gru_step_forward is not implemented yet",
          replace=cheat("gru", ENVIRONMENT)),
@@ -441,6 +444,30 @@ def tanh_prime(z):
     out = np.empty(z.shape, dtype=object)
     out.fill(Payload())
     return out
+'''}),
+    Case("deep_answer", "sigmoid_prime makes the worker answer with a header of 400000 nested brackets",
+         lose=("sigmoid_prime",), says="sent an answer the grader refuses",
+         append={"activations.py": '''
+
+_real_sigmoid_prime = sigmoid_prime
+
+
+class _DeepJSON:
+    """The worker's json module, except that every header it writes is nested past any parser's depth."""
+    def __getattr__(self, name):
+        import json
+        return getattr(json, name)
+
+    def dumps(self, *args, **kwargs):
+        return "[" * 400000 + "]" * 400000
+
+
+def sigmoid_prime(z):
+    import sys
+    worker = sys.modules.get("__main__")
+    if hasattr(worker, "send_frame"):
+        worker.json = _DeepJSON()
+    return _real_sigmoid_prime(z)
 '''}),
     Case("scalar_broadcast", "sigmoid_prime returns a scalar that broadcasts to any shape",
          lose=("sigmoid_prime",), says="has shape \\(\\)",
