@@ -23,7 +23,8 @@ DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 # that a typo is not silently ignored. To allow a key, add it here (and read
 # it in _build).
 KEYS = {
-    "": {"grading", "parts", "tests"},
+    "": {"grading", "causes", "parts", "tests"},
+    "causes": {"value", "dtype", "shape", "type", "mutation", "crash", "trivial"},
     "grading": {"call_timeout_s", "budget_s", "allowed_imports", "limits"},
     "grading.limits": {limit.name for limit in fields(Limits)},
     "parts.*": {"title"},
