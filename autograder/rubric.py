@@ -24,7 +24,7 @@ DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 # it in _build).
 KEYS = {
     "": {"grading", "causes", "parts", "tests"},
-    "causes": {"value", "dtype", "shape", "type", "mutation", "crash", "trivial"},
+    "causes": {"dtype", "shape", "type", "mutation", "crash", "trivial"},  # "value": the test's own hint
     "grading": {"call_timeout_s", "budget_s", "allowed_imports", "limits"},
     "grading.limits": {limit.name for limit in fields(Limits)},
     "parts.*": {"title"},
