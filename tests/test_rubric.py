@@ -35,7 +35,7 @@ TYPOS = {
     "a part": (edited('title = "Activations"', 'title = "Activations"\ntitel = "Activation functions"'),
                "unknown key 'titel' in [parts.activations] (did you mean 'title'?)"),
     "the top level": ("passing_score = 60\n" + BUNDLED,
-                      "unknown key 'passing_score' at the top level (allowed: grading, parts, tests)"),
+                      "unknown key 'passing_score' at the top level (allowed: causes, grading, parts, tests)"),
     "a table in a test": (edited("public = true\n", "public = true\n[tests.sigmoid_matches_reference.extra]\n"),
                           "unknown key 'extra' in [tests.sigmoid_matches_reference]"),
 }
