@@ -233,15 +233,16 @@ class StudentCode:
     def call_many(self, function, args, variants):
         """Call `function` once per variant of `args`, in one round trip; returns decoded results.
 
-        variants: one list per call of (path, array) replacements: the
+        variants: one list per call of (path, value) replacements: the
         argument at `path` (positions and keys into args, e.g. (3, "W_xf"))
-        is `array` in that call; an empty list calls `function(*args)`.
+        is `value` (an array, or a Handle) in that call; an empty list calls
+        `function(*args)`.
         """
         blobs, memo = [], {}
         header = {"op": "call_many", "module": contract.module_of(function), "function": function,
                   "args": [encode_arg(a, blobs, memo) for a in args],
-                  "calls": [{"replace": [[list(path), encode_arg(array, blobs, memo)["array"]]
-                                         for path, array in variant]} for variant in variants],
+                  "calls": [{"replace": [[list(path), encode_arg(value, blobs, memo)]
+                                         for path, value in variant]} for variant in variants],
                   "discard": list(contract.cache_positions(function))}
         response, out_blobs = self._request(header, blobs, function=function,
                                             timeout=self.call_timeout_s * max(1, len(variants) / 20))

@@ -654,9 +654,10 @@ def call_many(worker, header, blobs):
     """One function on variants of one argument list (gradient checks), in one round trip.
 
     header["args"] are the base arguments' specs; each of header["calls"]
-    lists replacements [path, blob index]: the argument at `path` (positions
-    and keys, e.g. [3, "W_xf"]) is that blob's array in this call. Every
-    call gets fresh copies of every array. Warnings are not collected.
+    lists replacements [path, argument spec]: the argument at `path` (positions
+    and keys, e.g. [3, "W_xf"]) is that argument (an array, or a cache's
+    handle) in this call. Every call gets fresh copies of every array.
+    Warnings are not collected.
     """
     import warnings
 
@@ -669,8 +670,8 @@ def call_many(worker, header, blobs):
         with np.errstate(all="ignore"):
             for call in header["calls"]:
                 args = [decode_arg(spec, blobs, worker.handles, decoded) for spec in header["args"]]
-                for path, index in call.get("replace", []):
-                    replace_at(args, path, decode_arg({"array": index}, blobs, worker.handles, decoded))
+                for path, spec in call.get("replace", []):
+                    replace_at(args, path, decode_arg(spec, blobs, worker.handles, decoded))
                 try:
                     result = function(*args)
                 except BaseException as error:

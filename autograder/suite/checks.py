@@ -18,6 +18,9 @@ TOLERANCE = {"float64": {"rtol": 1e-7, "atol": 1e-9},
              "float32": {"rtol": 2e-4, "atol": 2e-5}}
 
 
+FLOAT_DTYPES = frozenset(map(np.dtype, TOLERANCE))   # a set of dtypes: no Python-level dtype.name per check
+
+
 @functools.cache
 def tolerance(dtype):
     return TOLERANCE[np.dtype(dtype).name]
@@ -63,7 +66,7 @@ def expect_array(value, function, output, shape):
     if value.shape != tuple(shape):
         raise GradingFailure(f"{where} has shape {value.shape}, expected {tuple(shape)}. "
                              f"Check which axes you sum or reshape over.", cause="shape")
-    if value.dtype.name not in TOLERANCE:
+    if value.dtype not in FLOAT_DTYPES:
         raise GradingFailure(f"{where} has dtype {value.dtype}; it should be the input's floating dtype "
                              f"(float64 or float32)", cause="dtype")
     finite = np.isfinite(value)

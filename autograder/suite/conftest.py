@@ -4,6 +4,7 @@ The suite runs in the trusted grader process (see runner.py). `student` is the
 only way to reach the submission's code; `ref` is the hidden reference,
 imported here and never shown to the worker.
 """
+import functools
 import re
 import sys
 from pathlib import Path
@@ -36,9 +37,15 @@ def test_key(item):
     return item.originalname.removeprefix("test_")
 
 
+@functools.cache
+def reference(folder):
+    """The Reference in `folder`: one object per process, inherited by forked ones."""
+    return Reference(Path(folder))
+
+
 @pytest.fixture(scope="session")
 def ref():
-    return Reference(Path(SESSION["reference_dir"]))
+    return reference(str(SESSION["reference_dir"]))
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ class Forward:
                                      for change in changes])
         returned = set()
         losses = [self.loss(result, returned) for result in results]
-        return losses, "float32" if "float32" in returned else "float64"
+        return losses, "float32" if np.dtype(np.float32) in returned else "float64"
 
     def loss(self, result, returned):
         """L of one result; adds the dtypes of its outputs to `returned`."""
@@ -74,7 +74,7 @@ class Forward:
         total = 0.0
         for k, (out, G) in enumerate(zip(outs, self.upstream)):
             out = expect_array(out, self.function, f"output {k + 1}", G.shape)
-            returned.add(out.dtype.name)
+            returned.add(out.dtype)
             total += float(np.sum(out * G))
         return total
 

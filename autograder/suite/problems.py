@@ -16,6 +16,7 @@ from autograder import contract
 from autograder.suite import gradcheck
 from autograder.suite.checks import (as_float64, assert_all_close, assert_unmodified, expect_array,
                                      expect_dtype, expect_grads, outputs)
+from autograder.suite.inputs import TINY
 
 
 @dataclass
@@ -214,15 +215,18 @@ def at_extreme_inputs(problem):
 
 
 def batch_rows_independent(student, ref, problem):
-    """Row i of every forward output depends only on row i of the inputs."""
+    """Row i of every forward output depends only on row i of the inputs
+    (the whole batch and each row alone, in one round trip)."""
     from autograder.proxy import GradingFailure
     names = contract.returns(problem.forward)
     expected = reference_outputs(ref, problem.forward, problem.args())
-    full = outputs(student.call(problem.forward, *problem.args()), problem.forward)
-    for row in range(problem.args()[0].shape[0]):
-        sliced = {name: (block[row:row + 1] if name in BATCH_BLOCKS else block)
-                  for name, block in problem.blocks.items()}
-        single = outputs(student.call(problem.forward, *problem.build_args(sliced)), problem.forward)
+    rows = problem.args()[0].shape[0]
+    paths = gradcheck.block_paths(problem.build_args, problem.blocks)
+    alone = [[(paths[name], block[row:row + 1]) for name, block in problem.blocks.items() if name in BATCH_BLOCKS]
+             for row in range(rows)]
+    full, *singles = [result if isinstance(result, tuple) else (result,)
+                      for result in student.call_many(problem.forward, problem.args(), [[]] + alone)]
+    for row, single in enumerate(singles):
         for name, whole, one, ref_out in zip(names, full, single, expected):
             if name == "cache":
                 continue
@@ -247,22 +251,28 @@ def arguments_unmodified(student, problem):
 
 
 def keeps_dtype(student, ref, make_problem, case):
-    """Forward and backward return the dtype of their inputs, for `case` in
-    float64 and in float32; in float32 they also agree with the reference to
-    float32 accuracy.
+    """Forward and backward return the dtype of their inputs, in float64 (on
+    the tiny case: only dtypes are looked at) and in float32 (on `case`),
+    where they also agree with the reference to float32 accuracy.
 
     make_problem: a problem builder of this module (e.g. rnn_sequence)."""
-    for dtype in ("float64", "float32"):
-        problem = make_problem(case.as_dtype(dtype))
+    for dtype, sizes in (("float64", TINY), ("float32", case)):
+        problem = make_problem(sizes.as_dtype(dtype))
         forward = outputs(student.call(problem.forward, *problem.args()), problem.forward)
-        for name, value in zip(contract.returns(problem.forward), forward):
-            if name != "cache":
-                expect_dtype(value, problem.forward, name, dtype)
         cache = forward[contract.returns(problem.forward).index("cache")]
         backward = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
                            problem.backward)
-        for name, value in zip(contract.returns(problem.backward), backward):
-            expect_dtype(value, problem.backward, name, dtype)
+        for function, got in ((problem.forward, forward), (problem.backward, backward)):
+            for name, value in zip(contract.returns(function), got):
+                if name != "cache":
+                    expect_dtype(value, function, name, dtype)
         if dtype == "float32":
-            forward_matches_reference(student, ref, problem)
-            backward_matches_reference(student, ref, problem)
+            ref_forward = reference_outputs(ref, problem.forward, problem.args())
+            for name, got, expected in zip(contract.returns(problem.forward), forward, ref_forward):
+                if name != "cache":
+                    assert_all_close(got, expected, problem.forward, name, dtype)
+            ref_cache = ref_forward[contract.returns(problem.forward).index("cache")]
+            ref_backward = getattr(ref, problem.backward)(*as_float64(problem.upstream), ref_cache,
+                                                          **problem.backward_kwargs)
+            for name, got, expected in zip(contract.returns(problem.backward), backward, ref_backward):
+                assert_all_close(got, expected, problem.backward, name, dtype)

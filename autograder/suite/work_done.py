@@ -14,8 +14,9 @@ three rules:
    step), and it changes when the inputs change (all of them moved at once)
    by at least RESPONSE_RATIO of the reference's change.
 
-A backward pass is judged the same way, its inputs being the upstream
-gradients and, through a new cache, its forward's inputs. A gradient check
+A backward pass is judged the same way, on a cache of its own for each of the
+two calls on the same inputs, its inputs moved being the upstream gradients
+(on which every output of a backward depends). A gradient check
 judges the forward: the backward of a forward that computes nothing agrees
 with it trivially. A function with a genuine mistake (an input it ignores, a
 wrong formula, even an output left at zero) still computes something, and
@@ -23,6 +24,7 @@ keeps these tests' credit.
 These calls are the grader's, not the test's: they do not count among the
 functions a test is tagged with.
 """
+import functools
 import itertools
 import weakref
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ import numpy as np
 from autograder import contract
 from autograder.proxy import GradingFailure
 from autograder.suite import problems
-from autograder.suite.checks import as_float64, describe, outputs
+from autograder.suite.checks import as_float64, describe, outputs, tolerance
 from autograder.suite.gradcheck import block_paths
 from autograder.suite.inputs import TELLING, gradient_dict
 
@@ -76,51 +78,101 @@ def require_work(student, ref, *functions):
 
 
 def judge(student, ref, function):
-    """None if `function` computes something, else a GradingFailure saying why not."""
+    """None if `function` computes something, else a GradingFailure saying why not.
+
+    Code that agrees with the reference at the telling input computes
+    something: one run settles it. Otherwise the three rules decide."""
+    told = telling(ref, function)
+    if agrees(told.student_output(student), told.expected):
+        return None
+    base, again, moved = told.student_outputs(student)
+    return (nondeterministic(function, base, again, told.expected)
+            or nothing_computed(function, base, moved, told.expected, told.expected_moved, told.inputs))
+
+
+def agrees(got, expected):
+    """Whether every output agrees with the reference's, at float32's tolerance
+    (the dtype is not the question here)."""
+    return set(got) == set(expected) and all(
+        got[label].shape == value.shape and np.allclose(got[label], value, **tolerance("float32"))
+        for label, value in expected.items())
+
+
+@dataclass
+class Telling:
+    """One function's telling input, the same input moved, and what the
+    reference returns for both (the same for every submission: computed
+    once, before a batch forks, by `precompute`)."""
+    function: str
+    inputs: dict               # name -> array: what an output may echo
+    expected: dict             # label -> the reference's output at the input
+    expected_moved: dict       # label -> the reference's output at the moved input
+    student_output: Callable   # student -> its flat outputs at the input
+    student_outputs: Callable  # student -> its flat outputs at the input, again, and at the moved input
+
+
+def precompute(ref):
+    """The reference's side of every function's verdict, now (see Telling)."""
+    for function in contract.FUNCTIONS:
+        telling(ref, function)
+
+
+@functools.cache
+def telling(ref, function):
     pair = PAIRS.get(function)
     if pair is not None and pair(TELLING).backward == function:
-        return judge_backward(student, ref, pair(TELLING))
-    probe = forward_probe(function)
-    return judge_forward(student, ref, probe)
+        return backward_telling(ref, pair(TELLING))
+    return forward_telling(ref, forward_probe(function))
 
 
-def judge_forward(student, ref, probe):
-    """The three rules for a function of `probe.blocks`, in one round trip."""
+def forward_telling(ref, probe):
+    """A function of `probe.blocks`: the student's three runs in one round trip."""
     paths = block_paths(probe.build_args, probe.blocks)
     rng = np.random.default_rng(list(probe.function.encode()))
     moved = {name: nudged(block, rng) for name, block in probe.blocks.items()}
-    results = student.call_many(probe.function, probe.build_args(probe.blocks),
-                                [[], [], [(paths[name], block) for name, block in moved.items()]])
-    got = [flat_outputs(result, probe.function) for result in results]
     expected = [flat_outputs(getattr(ref, probe.function)(*as_float64(probe.build_args(blocks))), probe.function)
                 for blocks in (probe.blocks, moved)]
-    return (nondeterministic(probe.function, got[0], got[1], expected[0])
-            or nothing_computed(probe.function, got[0], got[2], expected[0], expected[1], probe.blocks))
+
+    def student_output(student):
+        return flat_outputs(student.call(probe.function, *probe.build_args(probe.blocks)).value, probe.function)
+
+    def student_outputs(student):
+        results = student.call_many(probe.function, probe.build_args(probe.blocks),
+                                    [[], [], [(paths[name], block) for name, block in moved.items()]])
+        return [flat_outputs(result, probe.function) for result in results]
+    return Telling(probe.function, probe.blocks, *expected, student_output, student_outputs)
 
 
-def judge_backward(student, ref, problem):
-    """The three rules for a backward, its inputs being the upstream gradients
-    and its forward's inputs. Every call gets a cache of its own (a backward
-    may consume its cache)."""
+def backward_telling(ref, problem):
+    """A backward: its outputs at the telling input, again on a cache of its
+    own (a backward may consume its cache), and with the upstream gradients
+    moved, which every output of a backward depends on: two forward calls,
+    then the backward's three calls in one round trip."""
     rng = np.random.default_rng(list(problem.backward.encode()))
     moved_upstream = [nudged(G, rng) for G in problem.upstream]
-    moved_args = problem.build_args({name: nudged(block, rng) for name, block in problem.blocks.items()})
-    runs = [(problem.upstream, problem.args()), (problem.upstream, problem.args()), (moved_upstream, moved_args)]
 
-    def student_run(upstream, args):
-        cache = outputs(student.call(problem.forward, *args), problem.forward)[cache_index(problem.forward)]
-        return student.call(problem.backward, *upstream, cache).value
+    def reference_run(upstream):
+        cache = problems.reference_outputs(ref, problem.forward, problem.args())[cache_index(problem.forward)]
+        return flat_outputs(getattr(ref, problem.backward)(*as_float64(upstream), cache), problem.backward)
 
-    def reference_run(upstream, args):
-        cache = problems.reference_outputs(ref, problem.forward, args)[cache_index(problem.forward)]
-        return getattr(ref, problem.backward)(*as_float64(upstream), cache)
+    def student_cache(student):
+        return outputs(student.call(problem.forward, *problem.args()), problem.forward)[cache_index(problem.forward)]
 
-    got = [flat_outputs(student_run(*run), problem.backward) for run in runs]
-    expected = [flat_outputs(reference_run(*run), problem.backward) for run in runs[1:]]
-    upstream = dict(zip(problem.upstream_names, problem.upstream))
-    return (nondeterministic(problem.backward, got[0], got[1], expected[0])
-            or nothing_computed(problem.backward, got[0], got[2], expected[0], expected[1],
-                                {**problem.blocks, **upstream}))
+    def student_output(student):
+        return flat_outputs(student.call(problem.backward, *problem.upstream, student_cache(student)).value,
+                            problem.backward)
+
+    def student_outputs(student):
+        caches = [student_cache(student) for _ in range(2)]
+        at = (len(problem.upstream),)   # where the cache goes in the backward's arguments
+        variants = [[(at, caches[0])], [(at, caches[1])],
+                    [(at, caches[0])] + [((k,), G) for k, G in enumerate(moved_upstream)]]
+        results = student.call_many(problem.backward, [*problem.upstream, caches[0]], variants)
+        return [flat_outputs(result, problem.backward) for result in results]
+
+    inputs = {**problem.blocks, **dict(zip(problem.upstream_names, problem.upstream))}
+    return Telling(problem.backward, inputs, reference_run(problem.upstream), reference_run(moved_upstream),
+                   student_output, student_outputs)
 
 
 def cache_index(forward):
