@@ -30,7 +30,7 @@ MAX_FRAME_BYTES = 256 << 20
 NPY_MAX_HEADER = 4096
 
 # The modules of a submission, and where each contract function lives.
-MODULES = ("activations", "rnn", "lstm", "gru")
+MODULES = ("activations", "rnn", "lstm", "gru", "sequences")  # contract.MODULES (nothing of the grader is imported here)
 
 
 class ProtocolError(Exception):
