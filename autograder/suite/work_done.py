@@ -14,6 +14,8 @@ three rules:
    step), and it changes when the inputs change (all of them moved at once)
    by at least RESPONSE_RATIO of the reference's change.
 
+encode, whose input is a text, is judged on two texts with as many tokens but
+other ids; embed on ids and word vectors that both move.
 A backward pass is judged the same way, its inputs being the upstream
 gradients and, through a new cache, its forward's inputs. A gradient check
 judges the forward: the backward of a forward that computes nothing agrees
@@ -32,7 +34,7 @@ import numpy as np
 
 from autograder import contract
 from autograder.proxy import GradingFailure
-from autograder.suite import problems
+from autograder.suite import lessons, problems
 from autograder.suite.checks import as_float64, describe, outputs
 from autograder.suite.gradcheck import block_paths
 from autograder.suite.inputs import TELLING, gradient_dict
@@ -51,6 +53,7 @@ class Probe:
     function: str
     blocks: dict                       # name -> array
     build_args: Callable               # blocks -> the positional arguments
+    move: Callable = None              # (blocks, rng) -> moved blocks; default: every block nudged
 
 
 def require_work(student, ref, *functions):
@@ -80,6 +83,8 @@ def judge(student, ref, function):
     pair = PAIRS.get(function)
     if pair is not None and pair(TELLING).backward == function:
         return judge_backward(student, ref, pair(TELLING))
+    if function == "encode":
+        return judge_encode(student, ref)
     probe = forward_probe(function)
     return judge_forward(student, ref, probe)
 
@@ -88,7 +93,8 @@ def judge_forward(student, ref, probe):
     """The three rules for a function of `probe.blocks`, in one round trip."""
     paths = block_paths(probe.build_args, probe.blocks)
     rng = np.random.default_rng(list(probe.function.encode()))
-    moved = {name: nudged(block, rng) for name, block in probe.blocks.items()}
+    moved = (probe.move(probe.blocks, rng) if probe.move is not None
+             else {name: nudged(block, rng) for name, block in probe.blocks.items()})
     results = student.call_many(probe.function, probe.build_args(probe.blocks),
                                 [[], [], [(paths[name], block) for name, block in moved.items()]])
     got = [flat_outputs(result, probe.function) for result in results]
@@ -121,6 +127,17 @@ def judge_backward(student, ref, problem):
     return (nondeterministic(problem.backward, got[0], got[1], expected[0])
             or nothing_computed(problem.backward, got[0], got[2], expected[0], expected[1],
                                 {**problem.blocks, **upstream}))
+
+
+def judge_encode(student, ref):
+    """The three rules for encode, whose input is a text: two texts with as
+    many tokens but different ids (so that only computed ids differ)."""
+    vocab = lessons.TELLING_VOCAB
+    texts = lessons.TELLING_TEXTS[:1] * 2 + lessons.TELLING_TEXTS[1:]
+    got = [flat_outputs(student.call("encode", text, dict(vocab)).value, "encode") for text in texts]
+    expected = [flat_outputs(ref.encode(text, vocab), "encode") for text in texts[1:]]
+    return (nondeterministic("encode", got[0], got[1], expected[0])
+            or nothing_computed("encode", got[0], got[2], expected[0], expected[1], {}))
 
 
 def cache_index(forward):
@@ -235,6 +252,11 @@ for _make in (problems.rnn_step, problems.rnn_sequence, problems.lstm_step, prob
     PAIRS[_problem.forward] = PAIRS[_problem.backward] = _make
 
 
+# The gradient norms of Part 8 and the sequence problem whose arguments they take.
+NORMS = {"rnn_gradient_norms": problems.rnn_sequence, "lstm_gradient_norms": problems.lstm_sequence,
+         "gru_gradient_norms": problems.gru_sequence}
+
+
 def forward_probe(function):
     """The Probe of a function that is not a backward pass."""
     case = TELLING
@@ -246,6 +268,14 @@ def forward_probe(function):
         return Probe(function, {"z": z}, lambda b: [b["z"]])
     if function == "clip_gradients":  # a norm above max_norm: clipping happens
         return Probe(function, gradient_dict(1, 10.0), lambda b: [dict(b), 1.0])
+    if function == "embed":  # V ≠ T, repeated ids; moved: other ids and other vectors
+        blocks = {"ids": np.array([3, 0, 5, 3], dtype=np.int64), "E": lessons.embedding(6, case.D, case.seed)}
+        return Probe(function, blocks, lambda b: [b["ids"], b["E"]],
+                     lambda b, rng: {"ids": (b["ids"] + 1 + rng.integers(0, 4, b["ids"].shape)) % 6,
+                                     "E": nudged(b["E"], rng)})
+    if function in NORMS:  # the arguments of the sequence pass they run
+        problem = NORMS[function](case)
+        return Probe(function, problem.blocks, problem.build_args)
     names = {"cell_state": ("F", "I", "C_tilde", "c_prev"), "hidden_state": ("O", "c")}.get(function)
     if names is not None:
         args = case.cell_state_args() if function == "cell_state" else case.hidden_state_args()
