@@ -28,10 +28,14 @@ grade: venv
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
 	$(PY) -m autograder table $(OUT)
 
-# Regenerate everything built from reference/: assignments/, the examples, the nbgrader notebook.
-release: venv
+# Regenerate everything built from reference/: assignments/, the examples, the nbgrader notebook,
+# and the students' picture assignments/gradient_reach.png (drawn with matplotlib: the plot extra).
+PLOT_EXTRAS := $(if $(findstring plot,$(EXTRAS)),$(EXTRAS),$(EXTRAS),plot)
+release:
+	$(MAKE) --no-print-directory venv EXTRAS=$(PLOT_EXTRAS)
 	$(PY) -m autograder release
 	$(PY) -m autograder.integrations.notebook
+	$(PY) assignments/plot_gradient_reach.py --from reference --out assignments/gradient_reach.png
 
 check: venv
 	$(PY) -m autograder check $(or $(STUDENT),assignments)

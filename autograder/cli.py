@@ -270,9 +270,12 @@ def table_command(args):
         raise UsageError(f"{summary_path}: cannot read ({error})") from None
     rows = summary["submissions"]
     width = max([len("submission")] + [len(r["submission"]) for r in rows])
-    print(f"{'submission':<{width}}  {'score':>7}  {'max':>5}  note")
+    parts = list(dict.fromkeys(key for r in rows for key in r.get("parts", {})))  # the rubric's order
+    print(f"{'submission':<{width}}  {'score':>7}  {'max':>5}  " + "".join(f"{p:>{max(len(p), 6)}}  " for p in parts)
+          + "note")
     for r in rows:
-        print(f"{r['submission']:<{width}}  {r['score']:>7g}  {r['max_score']:>5g}  {r['error']}")
+        scores = "".join(f"{r.get('parts', {}).get(p, 0):>{max(len(p), 6)}g}  " for p in parts)
+        print(f"{r['submission']:<{width}}  {r['score']:>7g}  {r['max_score']:>5g}  {scores}{r['error']}")
     return EXIT_OK
 
 

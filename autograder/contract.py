@@ -32,9 +32,15 @@ FUNCTIONS = {
     "gru_step_backward": ("gru", ("dx", "dh_prev", "grads")),
     "gru_forward": ("gru", ("H", "cache")),
     "gru_backward": ("gru", ("dX", "dh0", "grads")),
+    "encode": ("sequences", ("ids",)),
+    "embed": ("sequences", ("X",)),
+    "rnn_gradient_norms": ("sequences", ("g",)),
+    "lstm_gradient_norms": ("sequences", ("g",)),
+    "gru_gradient_norms": ("sequences", ("g",)),
 }
 
-MODULES = ("activations", "rnn", "lstm", "gru")
+# The submission's files, in the order of the students' work (each builds on those before it).
+MODULES = tuple(dict.fromkeys(module for module, _ in FUNCTIONS.values()))
 
 RNN_KEYS = ("W_xh", "W_hh", "b_h")
 LSTM_KEYS = tuple(f"{kind}{gate}" for gate in "fico" for kind in ("W_x", "W_h", "b_"))

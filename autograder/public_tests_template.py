@@ -4,8 +4,9 @@
     python -m pytest -q --tb=short test_public.py    # the same thing
 
 Each test runs one of your functions on a small fixed input (N=2, T=3, D=3,
-H=4) and compares every output with the reference implementation's, stored in
-public_expected.json: shape, dtype (float64 and float32) and values. One more
+H=4; a short review for encode) and compares every output with the reference
+implementation's, stored in public_expected.json: shape, dtype (float64 and
+float32; int64 for encode's token ids) and values. One more
 test checks lstm_step_backward against central differences of your own
 lstm_step_forward. The grading suite checks much more (other sizes, extreme
 inputs, float32 values, CuPy), so passing these is a good start, not a grade.
@@ -30,12 +31,17 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 EXPECTED_FILE = HERE / "public_expected.json"
-MODULES = ("activations", "rnn", "lstm", "gru")
+MODULES = ("activations", "rnn", "lstm", "gru", "sequences")
 
 SEED = 6                        # every input is drawn from np.random.RandomState(SEED)
 N, T, D, H = 2, 3, 3, 4         # batch, time steps, input size, hidden size
 H_B = 3                         # hidden size of bilstm's backward direction
 H_TOP = 3                       # hidden size of stacked_lstm's second layer
+V = 6                           # rows of the embedding matrix E
+# encode's input: punctuation, capitals, an apostrophe, a digit and two unknown words.
+REVIEW = "Great kettle... NOT! It's broken after 2 days; don't buy."
+VOCAB = {"<unk>": 0, "great": 1, "kettle": 2, "not": 3, "it's": 4, "broken": 5, "after": 6, "2": 7,
+         "days": 8, "buy": 9}
 
 RTOL, ATOL = 1e-6, 1e-9         # agreement with the reference, float64
 GRAD_EPS = 1e-6                 # step of the central differences
@@ -45,12 +51,12 @@ GRAD_RTOL, GRAD_ATOL = 1e-5, 1e-8  # agreement with the central differences
 # Your code
 
 def student_dir():
-    """The folder holding your activations.py, rnn.py, lstm.py and gru.py."""
+    """The folder holding your activations.py, rnn.py, lstm.py, gru.py and sequences.py."""
     return Path(os.environ.get("STUDENT_DIR") or HERE).resolve()
 
 
 def load_modules(folder, keep=False):
-    """Import activations, rnn, lstm and gru from `folder` by their plain names.
+    """Import activations, rnn, lstm, gru and sequences from `folder` by their plain names.
 
     Returns {name: the module, or the exception that stopped its import}.
     With keep=False, sys.path and sys.modules are restored afterwards.
@@ -125,6 +131,8 @@ def make_inputs(dtype=np.float64):
         "lstm_params_layer1": params(H, H_TOP, "fico"),
         "dH_bi": uniform(N, T, H + H_B), "dH_top": uniform(N, T, H_TOP),
         "gru_params": params(D, H, "rzh"),
+        "E": uniform(V, D), "ids": rng.randint(0, V, size=T + 2).astype(np.int64),
+        "text": REVIEW, "vocab": dict(VOCAB),
     }
 
 
@@ -137,15 +145,16 @@ class Case(NamedTuple):
     run: Callable     # run(module, inputs) -> {output name: array, dict or list of dicts}
     hint: str         # what usually goes wrong
     needs: str = ""   # a function of yours the check calls first
+    dtype: str = ""   # the outputs' dtype when it is not the inputs' (encode's int64 ids)
 
 
 CASES = {}
 
 
-def case(function, module, hint, needs="", label=None):
+def case(function, module, hint, needs="", label=None, dtype=""):
     """Register run(module, inputs) as the check CASES[label or function]."""
     def register(run):
-        CASES[label or function] = Case(function, module, run, hint, needs)
+        CASES[label or function] = Case(function, module, run, hint, needs, dtype)
         return run
     return register
 
@@ -355,6 +364,32 @@ def _(m, a):
     return {"dX": dX, "dh0": dh0, "grads": grads}
 
 
+@case("encode", "sequences", "Tokens are the maximal runs of a-z, 0-9 and ' in text.lower(), in order "
+      "(punctuation and spaces separate them); a token missing from vocab gets vocab[\"<unk>\"]; return "
+      "np.array(ids, dtype=np.int64).", dtype="int64")
+def _(m, a):
+    return {"ids": m.encode(a["text"], a["vocab"])}
+
+
+@case("embed", "sequences", "X[0, t] is the row E[ids[t]]: index E with the whole ids array, then add the "
+      "batch axis in front: shape (1, T, D).")
+def _(m, a):
+    return {"X": m.embed(a["ids"], a["E"])}
+
+
+def _norms_case(function, forward, backward, arguments):
+    @case(function, "sequences", f"Run your {forward}, then {backward} with dH zero except dH[:, T−1] = 1 "
+          f"(L is the sum of the last hidden state); g[t] is the norm of dX[:, t] over all its N·D entries.",
+          needs=backward)
+    def _(m, a):
+        return {"g": getattr(m, function)(*[a[name] for name in arguments])}
+
+
+_norms_case("rnn_gradient_norms", "rnn_forward", "rnn_backward", ("X", "h0", "rnn_params"))
+_norms_case("lstm_gradient_norms", "lstm_forward", "lstm_backward", ("X", "h0", "c0", "lstm_params"))
+_norms_case("gru_gradient_norms", "gru_forward", "gru_backward", ("X", "h0", "gru_params"))
+
+
 # Comparing, and saying what is wrong
 
 def fail(message):
@@ -405,11 +440,17 @@ def your_code(case):
         yield
     except NotImplementedError as exc:
         frames = your_frames(exc)
+        innermost = (traceback.extract_tb(exc.__traceback__) or [None])[-1]
         culprit = frames[-1].name if frames else case.function
+        elsewhere = ""
+        if innermost is not None and frames and innermost != frames[-1]:  # a stub outside your folder
+            culprit = innermost.name
+            elsewhere = (f" (in {innermost.filename}, imported because {Path(innermost.filename).name} "
+                         f"is not in your folder)")
         if culprit == case.function:
             fail(f"{case.function}: not implemented yet")
         fail(f"{case.function}: not checked yet, because {culprit} (which this check calls) "
-             f"is not implemented yet")
+             f"is not implemented yet{elsewhere}")
     except Exception as exc:
         fail(f"{case.function}: raised {type(exc).__name__}: {exc}{where(exc)}{needs_note(case)}")
 
@@ -467,7 +508,11 @@ def check_unchanged(case, used, fresh):
     used = labelled(used)
     for label, before in labelled(fresh).items():
         after = used.get(label)
-        if not isinstance(after, np.ndarray) or not np.array_equal(after, before):
+        if not isinstance(before, np.ndarray):  # a text, or a vocabulary's id
+            changed = after != before
+        else:
+            changed = not isinstance(after, np.ndarray) or not np.array_equal(after, before)
+        if changed:
             fail(f"{case.function}: modified its argument {label} in place (or a function it calls did)\n"
                  f"  HINT: leave arguments unmodified: write a = a + b, not a += b, and copy a dict before changing it")
 
@@ -493,17 +538,18 @@ def test_matches_reference(label):
     check_labels(case, got, want)
     for name in want:
         value = as_array(case, name, got[name])
-        if value.dtype != np.float64:
-            fail(f"{case.function}: {name} is {value.dtype} for float64 inputs\n"
-                 f"  HINT: return arrays of the input's dtype")
+        if value.dtype != np.dtype(case.dtype or np.float64):
+            should = f"return {case.dtype} arrays" if case.dtype else "return arrays of the input's dtype"
+            fail(f"{case.function}: {name} is {value.dtype} for float64 inputs\n  HINT: {should}")
         compare(case, name, value, want[name], RTOL, ATOL, "expected", case.hint)
     got32 = run(case, module, np.float32)
     check_labels(case, got32, want)
     for name in want:
         value = as_array(case, name, got32[name])
-        if value.dtype != np.float32 or value.shape != want[name].shape:
+        expected_dtype = np.dtype(case.dtype or np.float32)
+        if value.dtype != expected_dtype or value.shape != want[name].shape:
             fail(f"{case.function}: for float32 inputs {name} is {value.dtype} of shape {value.shape}, "
-                 f"expected float32 of shape {want[name].shape}\n"
+                 f"expected {expected_dtype} of shape {want[name].shape}\n"
                  f"  HINT: create arrays with the input's dtype (xp.zeros_like(x), "
                  f"xp.empty(shape, dtype=x.dtype)); a float64 array or np.float64 scalar upcasts the result")
 

@@ -3,7 +3,7 @@
 reference/*.py marks every solution with nbgrader's `### BEGIN SOLUTION` /
 `### END SOLUTION` lines. From it, `main` writes
 
-    assignments/{activations,rnn,lstm,gru}.py    the stubs students receive
+    assignments/{activations,rnn,lstm,gru,sequences}.py   the stubs students receive
     assignments/test_public.py                   their public tests, and the
     assignments/public_expected.json             reference's outputs they compare with
     examples/submissions/reference_solution/     the reference without its markers

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
 REFERENCE_SOLUTION = EXAMPLES / "reference_solution"
 BLANK_RELEASE = EXAMPLES / "blank_release"
-MODULES = ("activations", "rnn", "lstm", "gru")
+MODULES = ("activations", "rnn", "lstm", "gru", "sequences")
 JOBS = 2
 GRADE_TIMEOUT_S = 900   # a bound, never reached when the grader works (~2 s a submission)
 
@@ -91,7 +91,7 @@ def _defined_names(tree):
 
 
 def notebook_cells_from(folder):
-    """The code of a four-file submission as a notebook's code cells, as a student would paste it:
+    """The code of a five-file submission as a notebook's code cells, as a student would paste it:
     no imports between the four modules, and names two modules both define (e.g. a cache
     class) renamed in the later one, since a notebook has a single namespace."""
     cells, seen = [], set()
@@ -143,7 +143,7 @@ def write_zip(folder, path):
 # ---------------------------------------------------------------- the examples batch
 
 EXAMPLE_NAMES = ("reference_solution", "blank_release", "reference_notebook", "reference_zip",
-                 "missing_gru", "unreadable")
+                 "missing_gru", "missing_sequences", "unreadable")
 # Wrong submissions from the corpus whose failures hypothesis shrinks: they
 # join the examples batch so that grading it twice shows grading is repeatable.
 SHRINKING_CASES = ("lstm_step_backward_missing_dh_to_dc", "gru_reset_after_matmul",
@@ -177,14 +177,15 @@ def shrinking_submissions(workdir, count=2):
 
 
 def example_submissions(workdir):
-    """The examples batch: the bundled examples; the reference as a notebook, as a zip and without
-    gru.py; a corrupt zip; and a couple of wrong submissions (for repeatability)."""
+    """The examples batch: the bundled examples; the reference as a notebook, as a zip, without
+    gru.py and without sequences.py; a corrupt zip; and a couple of wrong submissions (for repeatability)."""
     workdir = Path(workdir)
     (workdir / "unreadable.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
     return [REFERENCE_SOLUTION, BLANK_RELEASE,
             write_notebook(REFERENCE_SOLUTION, workdir / "reference_notebook.ipynb"),
             write_zip(REFERENCE_SOLUTION, workdir / "reference_zip.zip"),
             copy_folder(REFERENCE_SOLUTION, workdir / "missing_gru", without=("gru.py",)),
+            copy_folder(REFERENCE_SOLUTION, workdir / "missing_sequences", without=("sequences.py",)),
             workdir / "unreadable.zip",
             *shrinking_submissions(workdir)]
 

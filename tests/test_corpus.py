@@ -33,6 +33,7 @@ CONTRACT = {
              "lstm_backward", "bilstm_forward", "bilstm_backward", "stacked_lstm_forward",
              "stacked_lstm_backward"),
     "gru": ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"),
+    "sequences": ("encode", "embed", "rnn_gradient_norms", "lstm_gradient_norms", "gru_gradient_norms"),
 }
 MODULE_OF = {fn: mod for mod, fns in CONTRACT.items() for fn in fns}
 
@@ -282,6 +283,29 @@ def _gru_backward(m, d):
     return call(m.gru.gru_backward, d.normal(d.N, d.T, d.H), cache, opaque=(1,))
 
 
+# Texts with everything that makes tokenising hard, and a vocabulary with unknown words around it.
+ENCODE_TEXTS = ("A dog bit the man.", "The 2nd battery DIED...don't buy it's twin!", "", " \t\n ",
+                "Café — naïve résumé ٣ dog_bit ’twas", "rock 'n' roll, dog's 90s")
+VOCAB = {"<unk>": 3, "a": 0, "dog": 1, "bit": 2, "the": 4, "man": 5, "don't": 6, "2nd": 7, "died": 8, "'n'": 9,
+         "caf": 10, "bit_": 11}
+
+
+def _encode(m, d):
+    return [call(m.sequences.encode, text, dict(VOCAB)) for text in ENCODE_TEXTS]
+
+
+def _embed(m, d):
+    ids = d.rng.integers(0, d.H, d.T + 3).astype(np.int64)  # H rows: repeated ids
+    return call(m.sequences.embed, ids, d.x(d.H, d.D))
+
+
+def _norms(name, m, d):
+    cell = name.split("_")[0]
+    X, h0 = d.x(d.N, d.T, d.D), d.uniform(d.N, d.H)
+    args = {"rnn": (X, h0, d.rnn()), "lstm": (X, h0, d.normal(d.N, d.H), d.lstm()), "gru": (X, h0, d.gru())}[cell]
+    return call(getattr(m.sequences, name), *args)
+
+
 def _forward(run, m, d):
     """A forward function's outputs without its trailing cache."""
     return run(m, d)[:-1]
@@ -310,6 +334,9 @@ PROBES = {
     "gru_step_backward": [_gru_step_backward],
     "gru_forward": [partial(_forward, _gru_sequence)],
     "gru_backward": [_gru_backward],
+    "encode": [_encode],
+    "embed": [_embed],
+    **{name: [partial(_norms, name)] for name in ("rnn_gradient_norms", "lstm_gradient_norms", "gru_gradient_norms")},
 }
 
 # (label, dtype, input scale, tagged). The extreme modes scale inputs (and
@@ -367,6 +394,8 @@ def compare(sub, ref, fn, seeds=SEEDS, sizes=(SIZES,), strict=False):
         for label, dtype, scale, tagged in MODES:
             if fn == "clip_gradients" and scale != 1.0:
                 continue
+            if fn == "encode" and (dtype != np.float64 or scale != 1.0 or tagged):
+                continue  # a text in, NumPy int64 ids out: one mode
             rtol, atol = TOLERANCE["float32" if dtype == np.float32 else "float64"]
             tol = (rtol, atol * scale)  # sums over inputs of size `scale` lose that much
             for size in sizes:

@@ -141,7 +141,7 @@ def test_one_policy_costs_only_its_own_tests(corpus_batch):
     assert {t["key"] for t in failed} == {
         "activations_keep_dtype_and_shape", "rnn_keeps_dtype", "clip_gradients_properties",
         "clip_gradients_matches_reference", "lstm_gates_keep_dtype", "lstm_keeps_dtype", "lstm_variants_keep_dtype",
-        "gru_properties"}, failures(failed)
+        "gru_properties", "sequences_keep_dtype"}, failures(failed)
     dtype_hint = "Hint: " + rubric.load().causes["dtype"]
     assert all(t["output"].endswith(dtype_hint) for t in failed if t["cause"] == "dtype"), failures(failed)
 

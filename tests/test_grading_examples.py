@@ -2,7 +2,7 @@
 
 One batch (tests/conftest.py: examples_batch) holds the reference solution,
 the blank release, the reference as a notebook and as a zip, the reference
-without gru.py, and two wrong corpus submissions; it is graded once with
+without gru.py and without sequences.py, and two wrong corpus submissions; it is graded once with
 `python -m autograder grade ... --jobs 2` and graded again to show that
 grading is repeatable.
 """
@@ -86,17 +86,37 @@ def test_blank_release_earns_nothing(examples_batch):
 
 
 def test_missing_file_costs_exactly_its_part(examples_batch):
-    """Does a submission without gru.py lose the GRU part's points, saying gru.py is missing, and nothing else?"""
+    """Does a submission without gru.py lose the GRU part's points, saying gru.py is missing, and
+    besides them only the tests of gru_gradient_norms, which runs the GRU (saying the GRU is not there)?"""
     report = examples_batch.report("missing_gru")
     gru = next(p for p in report["parts"] if p["key"] == "gru")
     assert gru["max_score"] > 0
-    assert report["score"] == pytest.approx(100 - gru["max_score"])
+    callers = [t for t in report["tests"] if t["number"].split(".")[0] != str(gru["number"])
+               and "gru_gradient_norms" in t["tags"] and t["outcome"] != "skipped"]
+    assert callers and all(t["status"] == "failed" for t in callers)
+    assert report["score"] == pytest.approx(100 - gru["max_score"] - sum(t["max_score"] for t in callers))
     for test in report["tests"]:
         in_gru = test["number"].split(".")[0] == str(gru["number"])
         if in_gru:
             assert test["status"] == "failed", test
             assert "gru.py" in test["output"] and (
                 "missing" in test["output"] or "not in your submission" in test["output"]), test
+        elif test in callers:
+            assert "gru.py" in test["output"] or "gru_forward: not implemented yet" in test["output"], test
+        else:
+            assert test["status"] == "passed", test
+
+
+def test_missing_sequences_costs_only_part_8(examples_batch):
+    """Does a submission without sequences.py lose Part 8's points, every test saying sequences.py is
+    missing, and nothing else?"""
+    report = examples_batch.report("missing_sequences")
+    part = next(p for p in report["parts"] if p["key"] == "sequences")
+    assert part["number"] == 8 and part["max_score"] == pytest.approx(10) and part["score"] == 0
+    assert report["score"] == pytest.approx(90)
+    for test in report["tests"]:
+        if test["number"].split(".")[0] == "8":
+            assert test["status"] == "failed" and "sequences.py is not in your submission" in test["output"], test
         else:
             assert test["status"] == "passed", test
 
@@ -116,7 +136,7 @@ def test_notebook_drops_magics_and_shell_lines(grading, tmp_path):
     assert any(line.startswith("!pip") for line in lines)
     assert any(line.startswith("%%time") for line in lines)
     assert any(line.lstrip().startswith("%timeit") for line in lines)
-    assert len(grading.notebook_cells_from(grading.REFERENCE_SOLUTION)) == 4
+    assert len(grading.notebook_cells_from(grading.REFERENCE_SOLUTION)) == 5
 
 
 def test_wrong_submissions_in_the_batch_lose_points(grading, examples_batch):

@@ -23,7 +23,7 @@ def grade(*args):
 
 @pytest.fixture(scope="module")
 def junit_batch(tmp_path_factory):
-    """carol (33 points) and the reference (100), with --format junit --fail-under 50."""
+    """carol (29.7 points) and the reference (100), with --format junit --fail-under 50."""
     out = tmp_path_factory.mktemp("junit")
     done = grade(EXAMPLES / "carol", EXAMPLES / "reference_solution", "--out", out, "--jobs", "2",
                  "--format", "junit", "--fail-under", "50")
@@ -32,11 +32,11 @@ def junit_batch(tmp_path_factory):
 
 
 def test_fail_under_exits_1_and_names_the_low_scorer(junit_batch):
-    """Is the exit status 1, naming carol (33 < 50) and not the reference (100)?"""
+    """Is the exit status 1, naming carol (29.7 < 50) and not the reference (100)?"""
     done, _, reports = junit_batch
     assert reports["carol"]["score"] < 50 <= reports["reference_solution"]["score"]
     assert done.returncode == 1
-    assert "carol scored 33, under --fail-under 50" in done.stderr
+    assert "carol scored 29.7, under --fail-under 50" in done.stderr
     assert "reference_solution scored" not in done.stderr
 
 

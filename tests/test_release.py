@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder import release
@@ -22,6 +23,7 @@ CONTRACT_FUNCTIONS = {
              "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
              "bilstm_forward", "bilstm_backward", "stacked_lstm_forward", "stacked_lstm_backward"],
     "gru": ["gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"],
+    "sequences": ["encode", "embed", "rnn_gradient_norms", "lstm_gradient_norms", "gru_gradient_norms"],
 }
 ALL_FUNCTIONS = [(module, name) for module, names in CONTRACT_FUNCTIONS.items() for name in names]
 
@@ -267,7 +269,7 @@ def test_public_tests_say_not_implemented_on_the_blank_release(tmp_path):
     for _, name in ALL_FUNCTIONS:
         assert f"\n{name}: not implemented yet" in output or f"\n{name}: not checked yet" in output, name
     assert "rnn_step_backward: not checked yet, because rnn_step_forward" in output
-    assert "29 failed" in output
+    assert "34 failed" in output
 
 
 def test_public_tests_show_where_a_wrong_value_is(tmp_path):
@@ -312,4 +314,91 @@ def test_public_tests_report_a_missing_file(tmp_path):
     code, output = run_public_tests(student, tmp_path)
     assert code == 1
     assert "gru_forward: there is no gru.py in" in output
-    assert "4 failed" in output and "Traceback" not in output
+    # sequences.py imports the GRU's passes: from the stub beside test_public.py here, which says so
+    assert ("gru_gradient_norms: not checked yet, because gru_forward (which this check calls) is not "
+            f"implemented yet (in {ASSIGNMENTS / 'gru.py'}, imported because gru.py is not in your folder)") in output
+    assert "5 failed" in output and "Traceback" not in output
+
+
+# The module lists and the students' picture
+
+def test_every_list_of_modules_is_the_contracts():
+    """Do the worker (which imports nothing of the grader), the release and the public tests list
+    exactly the contract's modules, in its order?"""
+    from autograder import contract, worker
+    assert contract.MODULES == tuple(CONTRACT_FUNCTIONS)
+    assert worker.MODULES == release.MODULES == contract.MODULES
+    assert release._public_tests_module(ASSIGNMENTS / "test_public.py").MODULES == contract.MODULES
+
+
+def png_text(path):
+    """The tEXt chunks of a PNG file: {keyword: text}."""
+    import struct
+    data, chunks, at = Path(path).read_bytes(), {}, 8
+    while at < len(data):
+        (length,), kind = struct.unpack(">I", data[at:at + 4]), data[at + 4:at + 8]
+        if kind == b"tEXt":
+            keyword, _, text = data[at + 8:at + 8 + length].partition(b"\0")
+            chunks[keyword.decode("latin-1")] = text.decode("latin-1")
+        at += 12 + length
+    return chunks
+
+
+@pytest.fixture(scope="module")
+def plot_script():
+    """assignments/plot_gradient_reach.py as a module (it needs matplotlib only to draw)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_plot_gradient_reach", ASSIGNMENTS / "plot_gradient_reach.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference_norms(plot_script):
+    """The norms the picture shows, computed again by the reference (reference/ imported in isolation)."""
+    saved = {name: sys.modules.pop(name) for name in CONTRACT_FUNCTIONS if name in sys.modules}
+    path = list(sys.path)
+    try:
+        return plot_script.gradient_norms(plot_script.load_sequences(ROOT / "reference"))
+    finally:
+        sys.path[:] = path
+        for name in CONTRACT_FUNCTIONS:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+def test_committed_picture_shows_what_the_reference_computes(plot_script):
+    """Does assignments/gradient_reach.png hold the norms that the script and the reference give now
+    (else `make release` draws it again)?"""
+    import json
+    shown = json.loads(png_text(ASSIGNMENTS / "gradient_reach.png")["Description"])
+    norms, T = reference_norms(plot_script)
+    assert sorted(shown) == sorted(norms), "out of date: run `make release`"
+    for cell, g in norms.items():
+        assert len(shown[cell]) == T
+        np.testing.assert_allclose(shown[cell], g, rtol=1e-5, err_msg=f"{cell}: out of date, run `make release`")
+
+
+def test_the_review_shows_the_lesson(plot_script):
+    """Is the review about 150 words, and does the reference's RNN forget its first word (by 20 orders of
+    magnitude and more) while the LSTM and the GRU keep it (within a factor of 100)?"""
+    norms, T = reference_norms(plot_script)
+    assert 140 <= T <= 180 and T == len(plot_script.REVIEW.split())
+    ratio = {cell: plot_script.first_to_last(g) for cell, g in norms.items()}
+    assert ratio["rnn"] < 1e-20, ratio
+    assert ratio["lstm"] > 1e-2 and ratio["gru"] > 1e-2, ratio
+
+
+def test_plot_script_runs_on_the_reference_and_on_the_blank_release(tmp_path):
+    """Does `make plot` save a PNG for a finished sequences.py, and say "finish Part 8 first" for the stubs?"""
+    pytest.importorskip("matplotlib", reason="matplotlib is the plot extra (pip install -e '.[plot]')")
+    script = ASSIGNMENTS / "plot_gradient_reach.py"
+    done = subprocess.run([sys.executable, str(script), "--from", str(SUBMISSIONS / "reference_solution"),
+                           "--out", str(tmp_path / "reach.png")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "reach.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "first word / norm at the last" in done.stdout
+    blank = subprocess.run([sys.executable, str(script), "--from", str(SUBMISSIONS / "blank_release"),
+                            "--out", str(tmp_path / "blank.png")], capture_output=True, text=True, timeout=120)
+    assert blank.returncode == 1 and "finish Part 8 first" in blank.stderr
+    assert not (tmp_path / "blank.png").exists()

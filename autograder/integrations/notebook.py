@@ -4,7 +4,7 @@
 instructor's version, from reference/ and the rubric:
 
     markdown  title and instructions
-    for each module (activations, rnn, lstm, gru):
+    for each module (activations, rnn, lstm, gru, sequences):
       markdown  the module's docstring
       code      read-only: its imports and given functions (array_module)
       code      solution: its helpers (the module-level solution regions)
@@ -54,7 +54,9 @@ INTRO = """\
 
 Write, from the equations on the slides, a simple RNN with backpropagation
 through time, an LSTM (and a bidirectional and a stacked one) and a GRU:
-forward and backward passes, in NumPy.
+forward and backward passes, in NumPy. Then turn a customer review into a
+sequence and measure, with your own passes, how far back through it the
+gradient of the last hidden state reaches.
 
 Every function to write is in a cell below, with its signature and a docstring
 that gives the equation and the shapes; its body is one line,

@@ -186,9 +186,12 @@ def assert_unmodified(returned, function):
 
 
 def as_float64(tree):
-    """A copy of arrays / dicts / lists of arrays in float64."""
+    """A copy of arrays / dicts / lists of arrays in float64; texts and integer
+    arrays (token ids) are left as they are."""
     if isinstance(tree, dict):
         return {k: as_float64(v) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
         return [as_float64(v) for v in tree]
+    if isinstance(tree, str) or (isinstance(tree, np.ndarray) and tree.dtype.kind in "iu"):
+        return tree
     return np.asarray(tree, dtype=np.float64)

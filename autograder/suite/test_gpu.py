@@ -18,10 +18,11 @@ import pytest
 
 from autograder import contract
 from autograder.proxy import LEFT_DEVICE, Foreign, GradingFailure, StudentCallFailed
-from autograder.suite import conftest, problems
+from autograder.suite import conftest, lessons, problems
 from autograder.suite.checks import (as_float64, describe, expect_array, expect_dtype, grad_name, outputs,
                                      relative_error)
 from autograder.suite.inputs import Case
+from autograder.suite.work_done import NORMS
 
 DTYPES = ("float64", "float32")
 # Sizes at which a Python loop over the entries of one step's state (N·H = 28)
@@ -35,7 +36,7 @@ SYNCS_ALLOWED = 16
 # reference. Measured on the reference solution with the stand-in device at
 # AUTOGRADER_DEVICE=standin:ulps=2 (GPU-sized rounding differences: 2 ulps on
 # every transcendental function, reordering error on every sum and matrix
-# product), worst entry over all 27 functions and 20 seeds, as the rtol needed
+# product), worst entry over all the functions and 20 seeds, as the rtol needed
 # with atol in the ratio below: float64 1.3e-12, float32 1.25e-4 (rnn_backward:
 # 1 − h² near saturation amplifies the last bits of tanh), both linear in the
 # ulps. Chosen >= 10x above (tests/test_gpu_parity.py re-measures; the README's GPU section).
@@ -52,7 +53,10 @@ BACKWARDS = {"rnn_step_backward": problems.rnn_step, "rnn_backward": problems.rn
              "bilstm_backward": problems.bilstm, "stacked_lstm_backward": problems.stacked,
              "gru_step_backward": problems.gru_step, "gru_backward": problems.gru_sequence}
 FORWARD_PROBLEMS = {problem(GPU_CASE).forward: problem for problem in BACKWARDS.values()}
-FORWARDS = tuple(f for f in contract.FUNCTIONS if f not in BACKWARDS)
+FORWARD_PROBLEMS.update(NORMS)   # the gradient norms take their sequence pass's arguments
+# encode reads a text and returns NumPy ids by contract: nothing of it runs on a device.
+HOST_ONLY = ("encode",)
+FORWARDS = tuple(f for f in contract.FUNCTIONS if f not in BACKWARDS and f not in HOST_ONLY)
 
 # Likely causes, for the feedback.
 CREATED = ("it created an array with numpy instead of the input's array module (np.zeros(shape)?); "
@@ -129,6 +133,9 @@ def forward_arguments(function, case):
         return [sample(0.05, 0.95), case.state() * 2]
     if function == "clip_gradients":  # norm ≈ 50: clipping happens
         return [{k: v * 10 for k, v in case.rnn_params().items()}, 1.0]
+    if function == "embed":  # ids with repeats (T > V), int64 on the device too
+        return [lessons.token_ids(case.T - 1, case.T, case.seed), lessons.embedding(case.T - 1, case.D, case.seed,
+                                                                                      case.dtype)]
     raise KeyError(f"no GPU inputs for {function}")
 
 

@@ -14,9 +14,11 @@ three rules:
    step), and it changes when the inputs change (all of them moved at once)
    by at least RESPONSE_RATIO of the reference's change.
 
-A backward pass is judged the same way, on a cache of its own for each of the
-two calls on the same inputs, its inputs moved being the upstream gradients
-(on which every output of a backward depends). A gradient check
+encode, whose input is a text, is judged on two texts with as many tokens but
+other ids; embed on ids and word vectors that both move. A backward pass is
+judged on a cache of its own for each of the two calls on the same inputs,
+its inputs moved being the upstream gradients (on which every output of a
+backward depends). A gradient check
 judges the forward: the backward of a forward that computes nothing agrees
 with it trivially. A function with a genuine mistake (an input it ignores, a
 wrong formula, even an output left at zero) still computes something, and
@@ -34,7 +36,7 @@ import numpy as np
 
 from autograder import contract
 from autograder.proxy import GradingFailure
-from autograder.suite import problems
+from autograder.suite import lessons, problems
 from autograder.suite.checks import as_float64, describe, outputs, tolerance
 from autograder.suite.gradcheck import block_paths
 from autograder.suite.inputs import TELLING, gradient_dict
@@ -53,6 +55,7 @@ class Probe:
     function: str
     blocks: dict                       # name -> array
     build_args: Callable               # blocks -> the positional arguments
+    move: Callable = None              # (blocks, rng) -> moved blocks; default: every block nudged
 
 
 def require_work(student, ref, *functions):
@@ -122,6 +125,8 @@ def telling(ref, function):
     pair = PAIRS.get(function)
     if pair is not None and pair(TELLING).backward == function:
         return backward_telling(ref, pair(TELLING))
+    if function == "encode":
+        return encode_telling(ref)
     return forward_telling(ref, forward_probe(function))
 
 
@@ -129,7 +134,8 @@ def forward_telling(ref, probe):
     """A function of `probe.blocks`: the student's three runs in one round trip."""
     paths = block_paths(probe.build_args, probe.blocks)
     rng = np.random.default_rng(list(probe.function.encode()))
-    moved = {name: nudged(block, rng) for name, block in probe.blocks.items()}
+    moved = (probe.move(probe.blocks, rng) if probe.move is not None
+             else {name: nudged(block, rng) for name, block in probe.blocks.items()})
     expected = [flat_outputs(getattr(ref, probe.function)(*as_float64(probe.build_args(blocks))), probe.function)
                 for blocks in (probe.blocks, moved)]
 
@@ -173,6 +179,20 @@ def backward_telling(ref, problem):
     inputs = {**problem.blocks, **dict(zip(problem.upstream_names, problem.upstream))}
     return Telling(problem.backward, inputs, reference_run(problem.upstream), reference_run(moved_upstream),
                    student_output, student_outputs)
+
+
+def encode_telling(ref):
+    """encode, whose input is a text: two texts with as many tokens but
+    different ids (so that only computed ids differ)."""
+    vocab = lessons.TELLING_VOCAB
+    text, other = lessons.TELLING_TEXTS[:2]
+
+    def student_output(student):
+        return flat_outputs(student.call("encode", text, dict(vocab)).value, "encode")
+    return Telling("encode", {}, flat_outputs(ref.encode(text, vocab), "encode"),
+                   flat_outputs(ref.encode(other, vocab), "encode"), student_output,
+                   lambda student: [student_output(student), student_output(student),
+                                    flat_outputs(student.call("encode", other, dict(vocab)).value, "encode")])
 
 
 def cache_index(forward):
@@ -287,6 +307,11 @@ for _make in (problems.rnn_step, problems.rnn_sequence, problems.lstm_step, prob
     PAIRS[_problem.forward] = PAIRS[_problem.backward] = _make
 
 
+# The gradient norms of Part 8 and the sequence problem whose arguments they take.
+NORMS = {"rnn_gradient_norms": problems.rnn_sequence, "lstm_gradient_norms": problems.lstm_sequence,
+         "gru_gradient_norms": problems.gru_sequence}
+
+
 def forward_probe(function):
     """The Probe of a function that is not a backward pass."""
     case = TELLING
@@ -298,6 +323,14 @@ def forward_probe(function):
         return Probe(function, {"z": z}, lambda b: [b["z"]])
     if function == "clip_gradients":  # a norm above max_norm: clipping happens
         return Probe(function, gradient_dict(1, 10.0), lambda b: [dict(b), 1.0])
+    if function == "embed":  # V ≠ T, repeated ids; moved: other ids and other vectors
+        blocks = {"ids": np.array([3, 0, 5, 3], dtype=np.int64), "E": lessons.embedding(6, case.D, case.seed)}
+        return Probe(function, blocks, lambda b: [b["ids"], b["E"]],
+                     lambda b, rng: {"ids": (b["ids"] + 1 + rng.integers(0, 4, b["ids"].shape)) % 6,
+                                     "E": nudged(b["E"], rng)})
+    if function in NORMS:  # the arguments of the sequence pass they run
+        problem = NORMS[function](case)
+        return Probe(function, problem.blocks, problem.build_args)
     names = {"cell_state": ("F", "I", "C_tilde", "c_prev"), "hidden_state": ("O", "c")}.get(function)
     if names is not None:
         args = case.cell_state_args() if function == "cell_state" else case.hidden_state_args()

@@ -9,9 +9,9 @@ reference so that nothing is written twice:
 - correct solutions (`correct/<name>/`): folders holding only the files they
   rewrite; the other files come from the solution copy.
 
-Either way `materialize_*` writes a complete four-file submission folder.
+Either way `materialize_*` writes a complete five-file submission folder.
 `import_submission` loads such a folder in isolation (every submission
-defines top-level modules named activations, rnn, lstm and gru).
+defines top-level modules named activations, rnn, lstm, gru and sequences).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ WRONG_TOML = CORPUS_DIR / "wrong.toml"
 CORRECT_DIR = CORPUS_DIR / "correct"
 REFERENCE_DIR = CORPUS_DIR.parent.parent / "reference"
 
-SUBMISSION_FILES = ("activations.py", "rnn.py", "lstm.py", "gru.py")
+SUBMISSION_FILES = ("activations.py", "rnn.py", "lstm.py", "gru.py", "sequences.py")
 MODULE_NAMES = tuple(f[:-3] for f in SUBMISSION_FILES)
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -176,9 +176,9 @@ def materialize_reference(dest_dir, reference_dir=REFERENCE_DIR) -> Path:
 
 
 def import_submission(folder) -> dict:
-    """Import a submission folder's four modules in isolation: name -> module.
+    """Import a submission folder's five modules in isolation: name -> module.
 
-    The folder goes first on sys.path and the four module names are purged
+    The folder goes first on sys.path and the five module names are purged
     from sys.modules before and after, so submissions never see each other.
     """
     folder = str(Path(folder).resolve())

@@ -10,13 +10,16 @@ returns is computed from its inputs. A *kind* says what is returned:
 - tiny_random:    fresh uniform values in (−1e-9, 1e-9) at every call;
 - echo_input:     one of the function's inputs, unchanged, where one has the
                   output's shape (h_prev for h, h0 repeated for H, the cached
-                  x for dx, the params for grads), zeros elsewhere;
+                  x for dx, the params for grads, E's rows for embed's X),
+                  zeros elsewhere;
 - echo_upstream:  backward passes return the upstream gradient (dh for
                   dh_prev) and the params dict as grads, unchanged; forward
                   passes echo their inputs as echo_input does.
 
 All kinds share one body per module (MODULES below); a kind only defines
 `_pick(shape, like, inputs, upstream)`, which makes each returned array.
+encode's ids are _pick's values, as magnitudes scaled to the vocabulary's
+ids (zeros: every id 0; random: fresh random ids), one per token.
 """
 from pathlib import Path
 
@@ -205,6 +208,36 @@ def gru_forward(X, h0, params):
 def gru_backward(dH, cache):
     X, h0, params = cache
     return _pick(X.shape, dH, [X]), _pick(h0.shape, dH, [h0], [dH[:, 0]]), _grads(params, dH)
+''',
+    "sequences.py": '''
+import re
+
+
+def encode(text, vocab):
+    # As many ids as the text has tokens, each made by _pick (an id in [0, V)).
+    count = len(re.findall(r"[a-z0-9']+", text.lower()))
+    values = np.abs(_pick((count,), np.zeros(1))) * (len(vocab) - 1)
+    return values.astype(np.int64)
+
+
+def embed(ids, E):
+    return _pick((1, len(ids), E.shape[1]), E, [E])
+
+
+def _norms(X, inputs=()):
+    return _pick((X.shape[1],), X, inputs)
+
+
+def rnn_gradient_norms(X, h0, params):
+    return _norms(X)
+
+
+def lstm_gradient_norms(X, h0, c0, params):
+    return _norms(X)
+
+
+def gru_gradient_norms(X, h0, params):
+    return _norms(X)
 ''',
 }
 

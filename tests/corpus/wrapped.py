@@ -19,6 +19,7 @@ FUNCTIONS = {
                 "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "bilstm_forward",
                 "bilstm_backward", "stacked_lstm_forward", "stacked_lstm_backward"),
     "gru.py": ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"),
+    "sequences.py": ("encode", "embed", "rnn_gradient_norms", "lstm_gradient_norms", "gru_gradient_norms"),
 }
 
 WRAPPERS = {

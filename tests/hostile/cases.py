@@ -41,6 +41,7 @@ CONTRACT = {
              "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
              "bilstm_forward", "bilstm_backward", "stacked_lstm_forward", "stacked_lstm_backward"),
     "gru": ("gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward"),
+    "sequences": ("encode", "embed", "rnn_gradient_norms", "lstm_gradient_norms", "gru_gradient_norms"),
 }
 FUNCTIONS = tuple(f for names in CONTRACT.values() for f in names)
 TIERS = ("namespaces", "bwrap", "limits")
@@ -363,6 +364,8 @@ return np.tanh(args[0])  # as the library would: the point is that the import wo
 # --- the corpus ----------------------------------------------------------------
 
 GRU = CONTRACT["gru"]
+# gru.py failing to import fails sequences.py's import too (it imports the GRU's passes): all its functions lose.
+GRU_AND_ITS_IMPORTERS = GRU + CONTRACT["sequences"]
 
 CASES = [
     # Cheating: reaching the reference or the grading suite.
@@ -496,7 +499,7 @@ def hidden_state(O, c):
     return None
 '''}),
     Case("import_forbidden", "gru.py imports torch",
-         lose=GRU, says="No module named 'torch': your submission has no torch.py beside the contract files",
+         lose=GRU_AND_ITS_IMPORTERS, says="No module named 'torch': your submission has no torch.py beside the contract files",
          prepend={"gru.py": "import torch  # noqa: F401\n"}),
     Case("import_evading_guard", "tanh removes the import guard and imports a library from the grader's site",
          lose=("tanh",), says="tanh raised",
@@ -565,10 +568,10 @@ if first_error is not None:
 
     # Breaking: exits, hangs, crashes, floods, processes, disk.
     Case("sys_exit_at_import", "gru.py calls sys.exit(0) at import",
-         lose=GRU, says="gru.py failed to import: SystemExit",
+         lose=GRU_AND_ITS_IMPORTERS, says="gru.py failed to import: SystemExit",
          prepend={"gru.py": "import sys\nsys.exit(0)\n"}),
     Case("os_exit_at_import", "gru.py calls os._exit(0) at import",
-         lose=GRU, says="exit status 0",
+         lose=GRU_AND_ITS_IMPORTERS, says="exit status 0",
          prepend={"gru.py": "import os\nos._exit(0)\n"}),
     Case("sys_exit_in_function", "clip_gradients calls sys.exit(0)",
          lose=("clip_gradients",), says="clip_gradients raised SystemExit",

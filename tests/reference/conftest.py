@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "reference"
-REFERENCE_MODULES = ("activations", "rnn", "lstm", "gru")
+REFERENCE_MODULES = ("activations", "rnn", "lstm", "gru", "sequences")
 
 if str(REFERENCE_DIR) not in sys.path:
     sys.path.insert(0, str(REFERENCE_DIR))

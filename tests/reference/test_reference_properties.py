@@ -20,6 +20,7 @@ import activations
 import gru
 import lstm
 import rnn
+import sequences
 from reference_harness import (
     DTYPES,
     FLOAT_DTYPES,
@@ -326,6 +327,10 @@ def contract_calls(shapes, dtype, seed):
         "gru_forward": (gru.gru_forward, (X, h, p["gru"]), [(N, T, H), None]),
         "gru_backward": (gru.gru_backward, (dH, gru.gru_forward(X, h, p["gru"])[1]),
                          [(N, T, D), (N, H), shapes_of(p["gru"])]),
+        "embed": (sequences.embed, (rng.integers(0, H, T + 2), gaussian(rng, (H, D), dtype)), [(1, T + 2, D)]),
+        "rnn_gradient_norms": (sequences.rnn_gradient_norms, (X, h, p["rnn"]), [(T,)]),
+        "lstm_gradient_norms": (sequences.lstm_gradient_norms, (X, h, c, p["lstm"]), [(T,)]),
+        "gru_gradient_norms": (sequences.gru_gradient_norms, (X, h, p["gru"]), [(T,)]),
     }
     return calls
 

@@ -4,8 +4,10 @@ PyTorch (CPU) is an independent implementation of the same layers: nn.RNN,
 nn.LSTM (also bidirectional and two-layer), nn.RNNCell and nn.LSTMCell are
 loaded with the reference's weights; the GRU, whose nn.GRU convention differs
 from the slides', is the slides' equations written in torch and
-differentiated by autograd. Both sides run in the same dtype, float64 and
-float32. Run with -s to see the largest error measured against torch.
+differentiated by autograd. The gradient norms of sequences.py are torch's
+autograd of the last hidden state's sum, one norm of ∂L/∂X[:, t] per step,
+and embed is torch's embedding lookup. Both sides run in the same dtype,
+float64 and float32. Run with -s to see the largest error measured against torch.
 """
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ import activations
 import gru
 import lstm
 import rnn
+import sequences
 from reference_harness import block_error, gaussian, gru_params, lstm_params, rnn_params
 
 torch = pytest.importorskip(
@@ -379,3 +382,60 @@ def test_gru_forward_and_backward_match_the_slides_equations_under_torch_autogra
                          {"H": numpy_of(H_torch), "dX": numpy_of(X_t.grad), "dh0": numpy_of(h0_t.grad),
                           **{k: numpy_of(v.grad) for k, v in p.items()}},
                          dtype, f"gru {size}")
+
+
+# ---------------------------------------------------------------- sequences
+# How far the gradient of the last hidden state reaches back: torch's autograd
+# of L = Σ H[:, T−1], its gradient with respect to X, one norm per step.
+
+
+def torch_step_norms(X_t):
+    """(T,): the norm of X_t.grad[:, t] over its N·D entries."""
+    return numpy_of(torch.linalg.vector_norm(X_t.grad, dim=(0, 2)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rnn_gradient_norms_match_torch_autograd_of_the_last_state(dtype, size):
+    rng, N, T, D, H, X, h0, _, _ = problem(40, size, dtype)
+    params = rnn_params(rng, D, H, dtype)
+    module = torch.nn.RNN(D, H, nonlinearity="tanh", batch_first=True, dtype=TORCH_DTYPE[dtype])
+    load_rnn(module, params, "_l0")
+    X_t = leaf(X)
+    H_torch, _ = module(X_t, torch.from_numpy(h0)[None])
+    H_torch[:, -1].sum().backward()
+    assert_matches_torch({"g": sequences.rnn_gradient_norms(X, h0, params)}, {"g": torch_step_norms(X_t)},
+                         dtype, f"rnn_gradient_norms {size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_gradient_norms_match_torch_autograd_of_the_last_state(dtype, size):
+    rng, N, T, D, H, X, h0, c0, _ = problem(41, size, dtype)
+    params = lstm_params(rng, D, H, dtype)
+    module = torch.nn.LSTM(D, H, batch_first=True, dtype=TORCH_DTYPE[dtype])
+    load_lstm(module, params, "_l0")
+    X_t = leaf(X)
+    H_torch, _ = module(X_t, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
+    H_torch[:, -1].sum().backward()
+    assert_matches_torch({"g": sequences.lstm_gradient_norms(X, h0, c0, params)}, {"g": torch_step_norms(X_t)},
+                         dtype, f"lstm_gradient_norms {size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gru_gradient_norms_match_torch_autograd_of_the_last_state(dtype, size):
+    rng, N, T, D, H, X, h0, _, _ = problem(42, size, dtype)
+    params = gru_params(rng, D, H, dtype)
+    X_t = leaf(X)
+    torch_gru(X_t, torch.from_numpy(h0), {k: torch.from_numpy(v) for k, v in params.items()})[:, -1].sum().backward()
+    assert_matches_torch({"g": sequences.gru_gradient_norms(X, h0, params)}, {"g": torch_step_norms(X_t)},
+                         dtype, f"gru_gradient_norms {size}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embed_matches_torch_embedding(dtype):
+    rng = np.random.default_rng(43)
+    E, ids = gaussian(rng, (7, 5), dtype), rng.integers(0, 7, 12)
+    theirs = torch.nn.functional.embedding(torch.from_numpy(ids), torch.from_numpy(E))[None]
+    assert_matches_torch({"X": sequences.embed(ids, E)}, {"X": numpy_of(theirs)}, dtype, "embed")
