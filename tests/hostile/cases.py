@@ -385,7 +385,7 @@ CASES = [
          lose=GRU, says="gru_step_forward must return a tuple",
          replace=cheat("gru", PATCH_GRADER)),
     Case("cheat_forge_reports", "write perfect reports into --out and /tmp, print Gradescope JSON",
-         lose=GRU, says=r"gru.py left a file in /tmp \(.*\) when it was imported",
+         lose=GRU_AND_ITS_IMPORTERS, says=r"gru.py left a file in /tmp \(.*\) when it was imported",
          replace=cheat("gru", FORGE_REPORTS)),
     Case("liar_subclass", "sigmoid returns an ndarray subclass whose ==, ufuncs and array functions lie",
          lose=("sigmoid",), says="expected a plain numpy.ndarray",
@@ -702,7 +702,7 @@ with open("/tmp/@@TAG@@", "w") as f:
     f.write("left behind")
 ''')),
     Case("thread_at_import", "gru.py starts a thread at import that keeps running for 20 s",
-         lose=GRU, says="gru.py left a thread running when it was imported",
+         lose=GRU_AND_ITS_IMPORTERS, says="gru.py left a thread running when it was imported",
          prepend={"gru.py": "import threading\nimport time\n"
                             "threading.Thread(target=time.sleep, args=(20,), daemon=True).start()\n"}),
     Case("fill_disk_one_file", "output_gate writes a 500 MiB file in /tmp",
