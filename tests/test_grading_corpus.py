@@ -11,14 +11,18 @@ the mistake, or one that calls it); and the function holding the mistake
 fails at least one test. Every correct solution earns full marks, every
 trivial one nothing, and every submission its pinned score (scores.toml).
 """
+from pathlib import Path
+
 import pytest
 
 from autograder import contract, rubric
 from autograder.schema import validate_report
 
 try:
+    import golden
     from corpus import materialize as corpus, scores, trivial
 except ModuleNotFoundError:  # tests/ became a package
+    from tests import golden
     from tests.corpus import materialize as corpus, scores, trivial
 
 CASES = corpus.load_wrong_cases()
@@ -161,6 +165,14 @@ def test_feedback_first_names_the_function_that_failed(corpus_batch):
             if named is None or named not in test["tags"]:
                 unnamed.append(f"{report['submission']} {test['number']} (tags {test['tags']}): {first}")
     assert not unnamed, "\n".join(unnamed[:20])
+
+
+def test_reports_are_the_golden_ones(corpus_batch):
+    """Does every test of every corpus report say exactly what is pinned in tests/golden/ (timings aside)?"""
+    graded, _ = corpus_batch
+    lines = golden.check("corpus", graded.reports, {Path(graded.paths[0]).parent: "@@SUBMISSIONS@@"},
+                         loose=[corpus.TRIVIAL_PREFIX + kind for kind in ("random", "tiny_random")])
+    assert not lines, "\n".join(lines)
 
 
 def test_feedback_names_the_failing_example(corpus_batch):

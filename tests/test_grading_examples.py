@@ -9,11 +9,17 @@ grading is repeatable.
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from autograder import rubric as rubric_module
 from autograder.schema import validate_report, validate_summary
+
+try:
+    import golden
+except ModuleNotFoundError:  # tests/ became a package
+    from tests import golden
 
 RUBRIC = rubric_module.load()
 
@@ -127,6 +133,13 @@ def test_unreadable_submission_is_graded_zero_with_the_reason(examples_batch):
     assert report["score"] == 0 and report["max_score"] == pytest.approx(100)
     assert "zip" in report["error"]
     assert all(t["status"] == "failed" and report["error"] in t["output"] for t in report["tests"])
+
+
+def test_reports_are_the_golden_ones(grading, examples_batch):
+    """Does every test of every example's report say exactly what is pinned in tests/golden/ (timings aside)?"""
+    work = Path(examples_batch.paths[-1]).parent   # the batch's generated submissions live here
+    lines = golden.check("examples", examples_batch.reports, {work: "@@WORK@@", grading.ROOT: "@@REPO@@"})
+    assert not lines, "\n".join(lines)
 
 
 def test_notebook_drops_magics_and_shell_lines(grading, tmp_path):

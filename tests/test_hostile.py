@@ -33,10 +33,12 @@ from pathlib import Path
 import pytest
 
 try:
+    import golden
     from hostile import cases as corpus
     from polling import wait_until
     from worker_paths import others_can_read
 except ModuleNotFoundError:  # tests/ became a package
+    from tests import golden
     from tests.hostile import cases as corpus
     from tests.polling import wait_until
     from tests.worker_paths import others_can_read
@@ -71,9 +73,17 @@ class Batch:
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     marker: Path = None
+    token: str = ""       # the file of the machine's /tmp the escape cases look for
+    port: int = 0         # the port on 127.0.0.1 the network cases try
 
     def report(self, name):
         return json.loads((self.out / f"{name}.json").read_text())
+
+    @property
+    def reports(self):
+        """Every report written, by submission name."""
+        return {path.stem: json.loads(path.read_text()) for path in sorted(self.out.glob("*.json"))
+                if path.name != "summary.json"}
 
 
 def _tier_available(tier):
@@ -191,7 +201,8 @@ def batch(request):
     os.close(token_fd)
     os.chmod(token, 0o644)
     listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-    batch = Batch(tier, root, root / "out", run=secrets.token_hex(4), marker=root / "unpickled")
+    batch = Batch(tier, root, root / "out", run=secrets.token_hex(4), marker=root / "unpickled", token=token,
+                  port=listener.getsockname()[1])
     try:
         (root / "canary.txt").write_text("must survive grading\n")
         batch.out.mkdir(mode=0o755)
@@ -305,6 +316,27 @@ def test_case_earns_only_what_it_earned(batch, case, request):
     assert not wrong, "\n".join(wrong)
     said = "\n".join(t["output"] for t in report["tests"] if t["status"] == "failed")
     assert re.search(case.says, said), f"no {case.says!r} in:\n{said[:1500]}"
+
+
+# The tiers whose results do not depend on the machine (the limits tier's
+# "beyond" cases do: they win or not with the checkout's permissions).
+GOLDEN_TIERS = ("namespaces", "bwrap")
+# Cases whose feedback depends on how fast the machine is (which call runs out
+# of time, disk or processes first): their statuses and scores are pinned, not their words.
+TIMED = ("hang_ignoring_signals", "memory_grab", "deep_recursion", "flood_output", "fork_storm",
+         "fill_disk_one_file", "fill_disk_many_files", "orphaned_by_grader", "orphaned_in_own_session",
+         "cheat_walk_filesystem", "detached_child", "raise_after_detached_child", "raise_after_forking")
+
+
+def test_reports_are_the_golden_ones(batch):
+    """Does every test of every report of the corpus say exactly what is pinned in tests/golden/
+    (timings and this run's paths aside)?"""
+    if batch.tier not in GOLDEN_TIERS:
+        pytest.skip(f"the {batch.tier} tier's results depend on the machine (see GOLDEN_TIERS)")
+    replacements = {batch.root: "@@ROOT@@", batch.run: "@@RUN@@", batch.token: "@@TOKEN@@",
+                    str(batch.port): "@@PORT@@", str(os.getpid()): "@@TEST_PID@@"}
+    lines = golden.check(f"hostile-{batch.tier}", batch.reports, replacements, loose=TIMED)
+    assert not lines, "\n".join(lines)
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=lambda case: case.name)
