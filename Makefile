@@ -34,7 +34,6 @@ PLOT_EXTRAS := $(if $(findstring plot,$(EXTRAS)),$(EXTRAS),$(EXTRAS),plot)
 release:
 	$(MAKE) --no-print-directory venv EXTRAS=$(PLOT_EXTRAS)
 	$(PY) -m autograder release
-	$(PY) -m autograder.integrations.notebook
 	$(PY) assignments/plot_gradient_reach.py --from reference --out assignments/gradient_reach.png
 
 check: venv
@@ -50,21 +49,21 @@ bench: venv
 .PHONY: gpu-check bench-gpu
 GPU_PY = $(or $(shell for p in $(PY) python3; do $$p -c "import cupy" 2>/dev/null && echo $$p && break; done),$(wildcard $(PY)),python3)
 gpu-check:
-	$(GPU_PY) -m autograder.benchmarks.gpu_check
+	$(GPU_PY) -m autograder gpu-check
 
 bench-gpu:
-	$(GPU_PY) -m autograder.benchmarks.gpu_bench
+	$(GPU_PY) -m autograder bench gpu
 
 # nbgrader end to end (generate_assignment, autograde, generate_feedback, export)
 # on alice, bob and carol in build/nbgrader-demo; prints the exported grades.
 NB_EXTRAS := $(if $(findstring nbgrader,$(EXTRAS)),$(EXTRAS),$(EXTRAS),nbgrader)
 nbgrader-demo:
 	$(MAKE) --no-print-directory venv EXTRAS=$(NB_EXTRAS)
-	$(PY) -m autograder.integrations.nbgrader demo --work build/nbgrader-demo
+	$(PY) -m autograder nbgrader demo --work build/nbgrader-demo
 
 # The Gradescope autograder zip: build/gradescope/autograder.zip.
 gradescope: venv
-	$(PY) -m autograder.integrations.gradescope build
+	$(PY) -m autograder gradescope build
 
 clean:
 	rm -rf $(VENV) $(OUT) build .hypothesis .pytest_cache

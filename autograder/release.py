@@ -13,9 +13,8 @@ assignments/README.md and assignments/Makefile are written by hand.
 `check_in_sync` says which generated files differ from what is on disk, so a
 test can prove the release is in sync with the reference.
 
-    python -m autograder.release [--check]
+    python -m autograder release [--check]     # also regenerates the nbgrader notebook
 """
-import argparse
 import ast
 import json
 import re
@@ -269,23 +268,3 @@ def check_in_sync(*, reference_dir=None, assignments_dir=None, examples_dir=None
                           examples_dir=examples_dir)
     return [_shown(path) for path, text in files.items()
             if not path.is_file() or path.read_bytes() != text.encode("utf-8")]
-
-
-def cli(argv=None) -> int:
-    """`python -m autograder.release [--check]`."""
-    parser = argparse.ArgumentParser(prog="autograder release", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a generated file is out of date")
-    args = parser.parse_args(argv)
-    if not args.check:
-        return main()
-    stale = check_in_sync()
-    for path in stale:
-        print(f"out of date: {path}")
-    if stale:
-        print("run `make release` to regenerate them", file=sys.stderr)
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    sys.exit(cli())

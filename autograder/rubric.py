@@ -8,14 +8,14 @@ import difflib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .sandbox import Limits
+from .paths import DEFAULT_RUBRIC
+from .sandbox.outside.tiers import Limits
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04 image): the same parser as a package
     import tomli as tomllib
 
-DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 
 # The keys rubric.toml may hold, per table ("" is the top level; "tests.*" is
 # every [tests.<key>]). A table not named here holds keys of the rubric's own

@@ -1,6 +1,6 @@
 """`make bench-gpu`: the reference LSTM, forward + backward, on CuPy vs NumPy vs cuDNN.
 
-    python -m autograder.benchmarks.gpu_bench [--repeats 5] [--size N T D H] [--dtypes float32 float64]
+    python -m autograder bench gpu [--repeats 5] [--size N T D H] [--dtypes float32 float64]
 
 At N = 256, T = 100, D = H = 512 by default: the reference's lstm_forward +
 lstm_backward on NumPy (CPU) and on CuPy (the same code, CuPy arrays), and
@@ -14,7 +14,6 @@ Without CuPy or a CUDA device it says so in one line and exits 0.
 `--device standin` runs the harness on the stand-in device (no GPU, no
 torch; tiny sizes advised): a check of this script, not a benchmark.
 """
-import argparse
 import statistics
 import sys
 import time
@@ -26,38 +25,28 @@ SIZE = (256, 100, 512, 512)   # N, T, D, H
 TORCH_GATES = ("i", "f", "c", "o")   # nn.LSTM stacks its gates in this order (c: torch's g)
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m autograder.benchmarks.gpu_bench",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per side (default 5)")
-    parser.add_argument("--size", type=int, nargs=4, default=SIZE, metavar=("N", "T", "D", "H"))
-    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=("float32", "float64"))
-    parser.add_argument("--device", choices=("cupy", "standin"), default="cupy")
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    xp, synchronize, name = device_module(args.device)
+def main(*, repeats=5, size=SIZE, dtypes=("float32", "float64"), device="cupy"):
+    """Print the table (`python -m autograder bench gpu`)."""
+    xp, synchronize, name = device_module(device)
     if xp is None:
         print(f"bench-gpu: no GPU to benchmark on ({name}); nothing done")
         return 0
     import numpy as np
     lstm = load_reference_lstm()
-    N, T, D, H = args.size
+    N, T, D, H = size
     print(f"bench-gpu: reference lstm_forward + lstm_backward, N={N} T={T} D={D} H={H}, "
-          f"median of {args.repeats}; device: {name}")
+          f"median of {repeats}; device: {name}")
     rows = []
-    for dtype in args.dtypes:
+    for dtype in dtypes:
         data = problem(np, N, T, D, H, dtype)
-        numpy_ms = median_ms(lambda: reference_pass(lstm, *data), args.repeats)
+        numpy_ms = median_ms(lambda: reference_pass(lstm, *data), repeats)
         on_device = [move(xp, a) for a in data]
-        device_ms = median_ms(lambda: (reference_pass(lstm, *on_device), synchronize()), args.repeats)
-        torch_ms, difference = torch_lstm(lstm, np, xp, data, on_device, args.repeats,
-                                          "cuda" if args.device == "cupy" else "cpu")
+        device_ms = median_ms(lambda: (reference_pass(lstm, *on_device), synchronize()), repeats)
+        torch_ms, difference = torch_lstm(lstm, np, xp, data, on_device, repeats,
+                                          "cuda" if device == "cupy" else "cpu")
         rows.append((dtype, numpy_ms, device_ms, torch_ms, difference))
     print_table(rows)
-    if args.device == "standin":
+    if device == "standin":
         print("(--device standin: the stand-in device in the CuPy column, torch on the CPU in the cuDNN column)")
     return 0
 
@@ -65,7 +54,7 @@ def main(argv=None):
 def device_module(which):
     """(array module, synchronize(), description) or (None, None, why not)."""
     if which == "standin":
-        from autograder.devices import standin
+        from autograder.sandbox.inside.devices import standin
         return standin, lambda: None, "stand-in device (NumPy: a harness check, not a benchmark)"
     try:
         import cupy
@@ -169,6 +158,3 @@ def print_table(rows):
         note = f"{difference:.2e}" if isinstance(difference, float) else (difference or "")
         print(f"{dtype:8} {numpy_ms:10.1f} {device_ms:10.1f} {cudnn} {numpy_ms / device_ms:11.2f} {ratio}  {note}")
 
-
-if __name__ == "__main__":
-    sys.exit(main())

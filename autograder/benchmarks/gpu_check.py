@@ -1,6 +1,6 @@
 """`make gpu-check`: grade the bundled examples with --gpu on CuPy and print a table.
 
-    python -m autograder.benchmarks.gpu_check [--device cupy|standin] [--jobs N] [PATH ...]
+    python -m autograder gpu-check [--device cupy|standin] [--jobs N] [PATH ...]
 
 Grades the reference solution and every example submission (or the PATHs
 given) with `python -m autograder grade --gpu`, then prints one row per
@@ -12,7 +12,6 @@ Without CuPy or a CUDA device it says so in one line and exits 0. With
 `--device standin` it runs the same on the stand-in device (no GPU needed):
 a check of the script itself.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -26,26 +25,20 @@ EXAMPLES = ROOT / "examples" / "submissions"
 REFERENCE = "reference_solution"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.benchmarks.gpu_check",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="submissions (default: examples/submissions/*)")
-    parser.add_argument("--device", choices=("cupy", "standin"), default="cupy")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args(argv)
-
-    from autograder import devices
-    os.environ[devices.DEVICE_ENV] = args.device
+def main(*, paths=(), device="cupy", jobs=2):
+    """Grade with --gpu and print the table (`python -m autograder gpu-check`)."""
+    from autograder.sandbox.outside import devices
+    os.environ[devices.DEVICE_ENV] = device
     devices.select.cache_clear()
     device = devices.select()
     if isinstance(device, devices.Unavailable):
         print(f"gpu-check: no GPU to check on ({device.reason}); nothing done")
         return 0
-    paths = [Path(p) for p in args.paths] or sorted(EXAMPLES.iterdir())
+    paths = [Path(p) for p in paths] or sorted(EXAMPLES.iterdir())
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as out:
         start = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", out,
-                               "--gpu", "--jobs", str(args.jobs)], cwd=ROOT, capture_output=True, text=True)
+                               "--gpu", "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
         seconds = time.monotonic() - start
         reports = {p.stem: json.loads(p.read_text()) for p in Path(out).glob("*.json") if p.name != "summary.json"}
     print(f"gpu-check: {device.description}; {len(paths)} submissions graded with --gpu in {seconds:.1f} s "
@@ -84,6 +77,3 @@ def print_table(reports):
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
 
-
-if __name__ == "__main__":
-    sys.exit(main())

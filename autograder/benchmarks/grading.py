@@ -9,9 +9,8 @@
 The grader's own modules are compiled to bytecode first, as `make` does, so
 that where PYTHONDONTWRITEBYTECODE is set the runs time grading, not compiling.
 
-    python -m autograder.benchmarks.grading [--runs 5] [--batch 50] [--jobs 2]
+    python -m autograder bench grading [--runs 5] [--batch 50] [--jobs 2]
 """
-import argparse
 import compileall
 import shutil
 import statistics
@@ -38,30 +37,23 @@ def grade_seconds(paths, out_dir, jobs=None):
     return seconds
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args(argv)
+def main(*, runs=5, batch=50, jobs=2):
+    """Print the table (`python -m autograder bench grading`)."""
     for package in ("autograder", "reference"):
         compileall.compile_dir(REPO_ROOT / package, quiet=1)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        single = [grade_seconds([SUBMISSION], scratch / f"single-{i}") for i in range(args.runs)]
+        single = [grade_seconds([SUBMISSION], scratch / f"single-{i}") for i in range(runs)]
         copies = []
-        for i in range(args.batch):
+        for i in range(batch):
             copy = scratch / "batch-in" / f"student{i:03d}"
             shutil.copytree(SUBMISSION, copy)
             copies.append(copy)
-        batch = grade_seconds(copies, scratch / "batch-out", args.jobs)
+        batch = grade_seconds(copies, scratch / "batch-out", jobs)
     print(f"{'measure':<48} {'value':>10}  target")
-    print(f"{'one submission, whole process (median of %d), s' % args.runs:<48} "
+    print(f"{'one submission, whole process (median of %d), s' % runs:<48} "
           f"{statistics.median(single):>10.2f}  <= 2.0   (runs: {', '.join(f'{s:.2f}' for s in single)})")
-    print(f"{'batch of %d with --jobs %d, submissions/s' % (args.batch, args.jobs):<48} "
-          f"{args.batch / batch:>10.2f}  >= 1.5   ({batch:.1f} s in all)")
+    print(f"{'batch of %d with --jobs %d, submissions/s' % (batch, jobs):<48} "
+          f"{batch / batch:>10.2f}  >= 1.5   ({batch:.1f} s in all)")
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Time the reference LSTM and GRU, forward + backward, beside PyTorch CPU.
 
-    python -m autograder.benchmarks.reference_vs_torch [--repeats 7] [--threads 1] [--reference DIR]
+    python -m autograder bench reference [--repeats 7] [--threads 1] [--reference DIR]
 
 Prints one table (model, dtype, reference ms, torch ms, reference/torch);
 asserts nothing. Both sides run in this process on the same data with the
@@ -15,7 +15,6 @@ The torch side: nn.LSTM loaded with the reference's weights, and for the GRU
 differentiated by autograd. Both compute the gradients of the inputs, the
 initial states and every parameter, as the reference does.
 """
-import argparse
 import os
 import statistics
 import subprocess
@@ -37,40 +36,27 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 SLOW_OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs per side and case (default 7)")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads, both sides (default 1)")
-    parser.add_argument("--reference", type=Path, default=REFERENCE_DIR, metavar="DIR",
-                        help="folder holding the reference's lstm.py and gru.py (default: reference/); "
-                             "another copy of it times a change before and after")
-    args = parser.parse_args(argv)
-    if args.repeats < 1 or args.threads < 1:
-        parser.error("--repeats and --threads must be at least 1")
-    if not (args.reference / "lstm.py").is_file() or not (args.reference / "gru.py").is_file():
-        parser.error(f"--reference {args.reference}: no lstm.py and gru.py there")
-    args.reference = args.reference.resolve()
-    return args
-
-
 def benchmark_environment(threads):
     """os.environ with the thread counts set and the slow OpenBLAS settings dropped."""
     env = {k: v for k, v in os.environ.items() if k not in SLOW_OPENBLAS_VARIABLES}
     return env | {name: str(threads) for name in THREAD_VARIABLES}
 
 
-def main(argv=None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    env = benchmark_environment(args.threads)
+def main(*, repeats=7, threads=1, reference=REFERENCE_DIR) -> int:
+    """Print the table (`python -m autograder bench reference`); reference: the
+    folder holding the reference's lstm.py and gru.py (another copy of it times
+    a change before and after)."""
+    reference = Path(reference).resolve()
+    env = benchmark_environment(threads)
     if env != dict(os.environ):
         if any(sys.modules.get(name) is not None for name in ("numpy", "torch")):
             # BLAS read its settings when it loaded: measure in a fresh process.
-            command = [sys.executable, "-m", MODULE, "--repeats", str(args.repeats), "--threads", str(args.threads),
-                       "--reference", str(args.reference)]
+            command = [sys.executable, "-m", "autograder", "bench", "reference", "--repeats", str(repeats),
+                       "--threads", str(threads), "--reference", str(reference)]
             return subprocess.call(command, env=env, cwd=ROOT)
         os.environ.clear()
         os.environ.update(env)
-    run(args.repeats, args.threads, args.reference)
+    run(repeats, threads, reference)
     return 0
 
 
@@ -238,6 +224,3 @@ def print_table(rows):
             print(f"{model:<6} {dtype:<8} {reference_ms:12.1f} {'-':>9} {'-':>16}")
     print(f"(target: reference/torch <= {TARGET_RATIO}; printed, not asserted)")
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

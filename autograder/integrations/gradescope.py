@@ -6,7 +6,7 @@ reference/, assignments/) and requirements.txt beside them. Gradescope
 unpacks it into /autograder/source, runs setup.sh once to build the image,
 then run_autograder once per submission, which runs
 
-    python -m autograder.integrations.gradescope run [--root /autograder]
+    python -m autograder gradescope run [--root /autograder]
 
 It grades /autograder/submission (the four files, a notebook, a zip, or one
 folder holding them) and writes /autograder/results/results.json: our report
@@ -14,17 +14,12 @@ cut down to the fields of Gradescope's specification, the rest (parts,
 sandbox) under extra_data. The root is configurable (AUTOGRADER_ROOT for
 run_autograder) so that a test can run it on a fake /autograder tree.
 
-    python -m autograder.integrations.gradescope build [--out build/gradescope/autograder.zip]
+    python -m autograder gradescope build [--out build/gradescope/autograder.zip]
 """
-import argparse
-import json
 import stat
-import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
-from .. import report as report_module
 from ..contract import MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +28,6 @@ SHIPPED = ("autograder", "reference", "assignments")  # folders of the grader th
 SKIPPED = ("__pycache__", ".pyc", ".hypothesis", ".pytest_cache")
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same sources give the same zip
 
-TEST_FIELDS = ("name", "number", "score", "max_score", "status", "output", "tags", "visibility")
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -57,35 +51,8 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT/source"
 export PYTHONPATH="$ROOT/source${PYTHONPATH:+:$PYTHONPATH}"
-exec "$PYTHON" -m autograder.integrations.gradescope run --root "$ROOT"
+exec "$PYTHON" -m autograder gradescope run --root "$ROOT"
 """
-
-# Gradescope's results.json, as its specification describes it (the fields we write).
-VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
-RESULTS_SCHEMA = {
-    "type": "object",
-    "required": ["score", "tests"],
-    "properties": {
-        "score": {"type": "number", "minimum": 0},
-        "execution_time": {"type": "number", "minimum": 0},
-        "output": {"type": "string"},
-        "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
-        "visibility": VISIBILITY,
-        "stdout_visibility": VISIBILITY,
-        "extra_data": {"type": "object"},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "required": ["name", "score", "max_score", "status"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"}, "number": {"type": "string"},
-                "score": {"type": "number", "minimum": 0}, "max_score": {"type": "number", "minimum": 0},
-                "status": {"enum": ["passed", "failed"]}, "output": {"type": "string"},
-                "tags": {"type": "array", "items": {"type": "string"}}, "visibility": VISIBILITY,
-            }}},
-    },
-    "additionalProperties": False,
-}
 
 
 # --- the zip ----------------------------------------------------------------
@@ -145,73 +112,27 @@ def locate(submission_dir):
     return folder  # let the grader say what is wrong with it
 
 
-def results_json(report):
-    """Gradescope's results.json from our report."""
-    extra = {key: report[key] for key in ("schema_version", "submission", "max_score", "parts", "sandbox",
-                                          "grader_errors", "error") if key in report}
-    return {
-        "score": report["score"],
-        "execution_time": report["execution_time"],
-        "output": report["output"],
-        "output_format": "text",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [{k: test[k] for k in TEST_FIELDS if k in test} for test in report["tests"]],
-        "extra_data": extra,
-    }
-
-
-def failure_results(message):
-    """results.json when the grader itself failed: no score, and why."""
-    return {"score": 0, "output": f"The autograder itself failed (not your fault; please tell your "
-                                  f"instructor):\n{message}", "tests": [], "visibility": "visible",
-            "extra_data": {"grader_failed": True}}
-
-
-def validate(results):
-    """Raise jsonschema.ValidationError unless `results` follows Gradescope's specification."""
-    import jsonschema
-    jsonschema.validate(results, RESULTS_SCHEMA)
-
-
 def run(root):
-    """Grade root/submission into root/results/results.json. Returns the exit status."""
-    from .. import cli
+    """Grade root/submission into root/results/results.json (what run_autograder
+    does). Returns the exit status: 1 when the grader itself failed."""
+    from ..api import GraderFailed, GradingOptions, grade_one
+    from ..reports.gradescope import failure_results, results_json, validate
+    from ..reports.json_report import write_json
+    from ..sandbox.outside import probing
+    from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
     root = Path(root)
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     target = locate(root / "submission")
-    print(f"grader: {Path(cli.__file__).parent}; submission: {target}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
-        link = Path(tmp) / ("submission" + (target.suffix if target.is_file() else ""))
-        link.symlink_to(target.resolve(), target_is_directory=target.is_dir())
-        status = cli.main(["grade", str(link), "--out", str(Path(tmp) / "out"), "--jobs", "1"])
-        report_path = Path(tmp) / "out" / "submission.json"
-        if status == cli.EXIT_OK and report_path.exists():
-            results = results_json(json.loads(report_path.read_text()))
-        else:
-            results = failure_results(f"`autograder grade` exited with status {status}; see its output")
+    print(f"grader: {Path(__file__).parents[1]}; submission: {target}", flush=True)
+    status = 0
+    try:
+        tier = probing.probe(None)
+        print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", flush=True)
+        results = results_json(grade_one(target, GradingOptions(tier=tier, jobs=1), name="submission"))
+    except (GraderFailed, RuntimeError, ValueError) as failure:
+        results, status = failure_results(f"the grader failed: {failure}"), 1
     validate(results)
-    report_module.write_json(results_dir / "results.json", results)
+    write_json(results_dir / "results.json", results)
     print(f"score: {results['score']:g}", flush=True)
-    return 0 if status == cli.EXIT_OK else 1
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.gradescope")
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="write the Gradescope autograder zip")
-    build_parser.add_argument("--out", default=str(DEFAULT_ZIP), metavar="ZIP")
-    run_parser = commands.add_parser("run", help="what run_autograder does: grade ROOT/submission")
-    run_parser.add_argument("--root", default="/autograder", metavar="DIR")
-    args = parser.parse_args(argv)
-    if args.command == "build":
-        path = build(args.out)
-        print(f"wrote {path} ({path.stat().st_size // 1024} KiB): upload it on Gradescope's "
-              f"Configure Autograder page")
-        return 0
-    return run(args.root)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return status

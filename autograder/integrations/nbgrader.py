@@ -15,9 +15,8 @@ then the real nbgrader commands (generate_assignment, autograde,
 generate_feedback, export), with the given submissions entered as students'
 nbgrader submissions, and the gradebook compared with our reports.
 
-    python -m autograder.integrations.nbgrader demo [--work DIR] PATH...
+    python -m autograder nbgrader demo [--work DIR] PATH...
 """
-import argparse
 import csv
 import hashlib
 import io
@@ -31,7 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..feedback import part_text
+from ..reports.model import Report
+from ..reports.text import part_text
 from .notebook import ASSIGNMENT, COURSE_DIR, ROOT, code_cell, dumps, is_grade_cell_code, notebook, student_notebook
 
 GRADE_TIMEOUT_S = 280     # under the course's Execute.timeout (300 s), so our message shows
@@ -59,7 +59,11 @@ def kernel_code():
 
 
 def grade_code(cells, name="notebook"):
-    """Our report for a notebook made of `cells`, by `python -m autograder grade`."""
+    """Our Report for a notebook made of `cells`, by `python -m autograder grade`.
+
+    Through the command line, in a process of its own, from the kernel and
+    from nbgrader's process alike: grading forks and runs pytest, which
+    neither a student's kernel nor nbgrader's own process should host."""
     key = hashlib.sha256("\0".join(cells).encode()).hexdigest()
     if key in _reports:
         return _reports[key]
@@ -76,7 +80,7 @@ def grade_code(cells, name="notebook"):
         report_path = Path(tmp) / "out" / f"{name}.json"
         if done.returncode != 0 or not report_path.exists():
             raise GradingFailed(f"the grader failed (exit status {done.returncode}):\n{done.stderr[-2000:]}")
-        report = json.loads(report_path.read_text())
+        report = Report.from_dict(json.loads(report_path.read_text()))
     _reports[key] = report
     return report
 
@@ -86,13 +90,13 @@ def part_score(part, points=None):
     (nbgrader's partial credit). Raises GradingFailed, so that the cell shows an
     error, when the rubric no longer gives the part those points."""
     report = grade_code(kernel_code())
-    entry = next(p for p in report["parts"] if p["key"] == part)
-    if points is not None and abs(entry["max_score"] - points) > TOLERANCE:
+    entry = next(p for p in report.parts if p.key == part)
+    if points is not None and abs(entry.max_score - points) > TOLERANCE:
         raise GradingFailed(f"this cell is worth {points:g} points, but the rubric gives part {part!r} "
-                            f"{entry['max_score']:g}: regenerate the notebook (python -m "
-                            f"autograder.integrations.notebook) and run generate_assignment again")
+                            f"{entry.max_score:g}: regenerate the notebook (python -m autograder release) "
+                            f"and run generate_assignment again")
     print(part_text(report, part))
-    return entry["score"]
+    return entry.score
 
 
 # --- the pipeline -----------------------------------------------------------
@@ -190,7 +194,7 @@ def run_pipeline(submissions, work, *, jobs=1, edit=None):
     generate_feedback and export, in a scratch course folder in `work`; and,
     beside them, our reports of the same submissions by `autograder grade`.
     edit(student, notebook) may change a student's notebook before autograde."""
-    from ..submission import name_of
+    from ..intake import name_of
     work = Path(work).resolve()
     shutil.rmtree(work, ignore_errors=True)
     course, logs = work / "course", work / "logs"
@@ -244,24 +248,3 @@ def comparison_table(result):
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.nbgrader")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run nbgrader end to end on submissions and compare the grades")
-    demo.add_argument("paths", nargs="*", metavar="PATH", help="submissions (default: alice, bob, carol)")
-    demo.add_argument("--work", default=str(ROOT / "build" / "nbgrader-demo"), metavar="DIR",
-                      help="scratch folder, emptied first (default: build/nbgrader-demo)")
-    demo.add_argument("--jobs", type=int, default=1, help="for the comparison's `autograder grade`")
-    args = parser.parse_args(argv)
-    result = run_pipeline(args.paths or DEFAULT_STUDENTS, args.work, jobs=args.jobs)
-    print("\nnbgrader export (grades.csv):\n" + result.grades_csv)
-    print("Per part, nbgrader's gradebook and our JSON reports:\n" + comparison_table(result))
-    print(f"\nfeedback: {result.course / 'feedback'}")
-    for line in result.mismatches:
-        print(f"MISMATCH {line}", file=sys.stderr)
-    print("the gradebook matches our reports" if not result.mismatches else "the gradebook DIFFERS from our reports")
-    return 1 if result.mismatches else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,7 @@ from nbgrader.preprocessors import ClearSolutions, Execute, NbGraderPreprocessor
 from nbgrader.utils import determine_grade, is_grade
 
 from .. import release
-from ..feedback import part_text
+from ..reports.text import part_text
 from . import nbgrader as integration
 from .notebook import is_grade_cell_code
 
@@ -47,26 +47,26 @@ class RegradeOutsideKernel(NbGraderPreprocessor):
         cells = [cell.source for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()
                  and not is_grade_cell_code(cell.source)]
         report = integration.grade_code(cells)
-        parts = {p["key"]: p for p in report["parts"]}
-        self.log.info("Regraded outside the kernel: %g / %g", report["score"], report["max_score"])
+        parts = {p.key: p for p in report.parts}
+        self.log.info("Regraded outside the kernel: %g / %g", report.score, report.max_score)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
             part = parts.get(grade_id.removeprefix(GRADE_CELL_PREFIX))
             if cell.cell_type != "code" or not is_grade(cell) or part is None:
                 continue
             points = float(cell.metadata["nbgrader"]["points"])
-            if abs(part["max_score"] - points) > integration.TOLERANCE:
+            if abs(part.max_score - points) > integration.TOLERANCE:
                 continue  # the kernel's cell already failed, saying why (see part_score)
             shown, _ = determine_grade(cell, self.log)
-            text = part_text(report, part["key"]) + "\n"
-            if shown is None or abs(shown - part["score"]) > integration.TOLERANCE:
+            text = part_text(report, part.key) + "\n"
+            if shown is None or abs(shown - part.score) > integration.TOLERANCE:
                 note = ALTERED.format(shown="an error" if shown == 0 and _has_error(cell) else f"{shown:g}",
-                                      score=part["score"])
+                                      score=part.score)
                 self.log.warning("%s: %s", grade_id, note)
                 text += note + "\n"
             cell.outputs = [  # what the grader says, whatever the kernel printed
                 nbformat.v4.new_output("stream", name="stdout", text=text),
-                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(part["score"]))},
+                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(part.score))},
                                        execution_count=cell.get("execution_count")),
             ]
         return nb, resources

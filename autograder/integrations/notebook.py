@@ -22,21 +22,20 @@ modules define is renamed in the later one.
 `student_notebook()` pours a submission (folder, zip or notebook) into the
 released notebook's cells, function by function, as a student would have.
 
-    python -m autograder.integrations.notebook [--check]
+    python -m autograder release [--check]     # regenerates (or checks) it with the rest of the release
 """
-import argparse
 import ast
 import copy
 import json
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 from .. import release
 from ..contract import FUNCTIONS, MODULES
-from ..submission import NOTEBOOK_MODULE, prepare
+from ..intake import prepare
+from ..intake.helpers import NOTEBOOK_MODULE
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = ROOT / "reference"
@@ -311,23 +310,3 @@ def write_source_notebook(path=SOURCE_NOTEBOOK):
 def in_sync(path=SOURCE_NOTEBOOK):
     path = Path(path)
     return path.is_file() and path.read_text(encoding="utf-8") == dumps(source_notebook())
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.notebook",
-                                     description="Regenerate the nbgrader notebook from reference/.")
-    parser.add_argument("--check", action="store_true", help="only say whether it is out of date")
-    args = parser.parse_args(argv)
-    shown = SOURCE_NOTEBOOK.relative_to(ROOT)
-    if args.check:
-        if in_sync():
-            print(f"up to date: {shown}")
-            return 0
-        print(f"out of date: {shown} (run `python -m autograder.integrations.notebook`)")
-        return 1
-    print(f"{'wrote' if write_source_notebook() else 'unchanged'} {shown}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

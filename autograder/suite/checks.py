@@ -10,7 +10,8 @@ import functools
 import numpy as np
 
 from autograder import contract
-from autograder.proxy import Foreign, GradingFailure
+from autograder.failures import GradingFailure
+from autograder.sandbox.outside.student_code import Foreign
 
 # Agreement with the reference. Correct float64 code, however written, lands
 # within ~1e-13 of it; float32 code within ~1e-6 of the float64 answer.

@@ -1,8 +1,9 @@
 """Fixtures of the hidden grading suite, and what each test leaves for the report.
 
-The suite runs in the trusted grader process (see runner.py). `student` is the
-only way to reach the submission's code; `ref` is the hidden reference,
-imported here and never shown to the worker.
+The suite runs in the trusted grader process (session/suite.py). `student`
+is the only way to reach the submission's code; `ref` is the hidden
+reference, imported here and never shown to the worker. What the engine and
+the suite share is the SuiteState in pytest's config.stash (session/state.py).
 """
 import functools
 import re
@@ -12,12 +13,9 @@ from pathlib import Path
 import pytest
 
 from autograder import contract
-from autograder.proxy import GradingFailure, StudentCode
-
-# Set by runner.py: before pytest collects, what to collect ("grading",
-# "keys", "device"); before the tests run, the StudentCode of this submission
-# and the reference folder.
-SESSION = {"grading": False, "student": None, "reference_dir": None, "keys": None}
+from autograder.failures import GradingFailure
+from autograder.sandbox.outside.student_code import StudentCode
+from autograder.session.state import state_of
 
 
 class Reference:
@@ -44,44 +42,62 @@ def reference(folder):
 
 
 @pytest.fixture(scope="session")
-def ref():
-    return reference(str(SESSION["reference_dir"]))
+def ref(request):
+    return reference(state_of(request.config).reference_dir)
 
 
 @pytest.fixture
 def student(request) -> StudentCode:
-    code = SESSION["student"]
+    code = state_of(request.config).student
     code.begin_test()
     request.node.student_code = code
     return code
+
+
+@pytest.fixture
+def device_student(request) -> StudentCode:
+    """The GPU worker of this submission (session/suite.py), or a skip saying why there is none."""
+    state = state_of(request.config)
+    if state.device_student is None:
+        pytest.skip(state.gpu_skip or "not requested (grade with --gpu)")
+    state.device_student.begin_test()
+    request.node.student_code = state.device_student
+    return state.device_student
+
+
+@pytest.fixture
+def device(request):
+    """The GPU device of --gpu (sandbox/outside/devices.py), or None."""
+    return state_of(request.config).device
 
 
 def pytest_collection_modifyitems(config, items):
     """Run only the tests the grader selected (e.g. the public ones).
 
     In the grader, without a GPU worker, the GPU tests are not run at all:
-    runner.py records them as skipped, with SESSION["gpu_skip"] as the reason
-    (running 27 tests only to skip them costs pytest about 0.1 s a submission).
+    session/suite.py records them as skipped, with the state's gpu_skip as
+    the reason (running them only to skip them costs pytest about 0.1 s a
+    submission).
     """
-    keys = SESSION["keys"]
-    chosen = [item for item in items if keys is None or test_key(item) in keys]
-    grading = SESSION.get("grading", False)  # not a bare `pytest --collect-only` of the suite
-    not_run = [item for item in chosen
-               if grading and SESSION.get("device") is None and "device_student" in item.fixturenames]
-    SESSION["not_run"] = not_run
-    chosen = [item for item in chosen if item not in not_run]
+    state = state_of(config)
+    chosen = [item for item in items if state.keys is None or test_key(item) in state.keys]
+    state.not_run = [item for item in chosen
+                     if state.grading and state.device is None and "device_student" in item.fixturenames]
+    chosen = [item for item in chosen if item not in state.not_run]
     config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
     items[:] = chosen
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_json_runtest_metadata(item, call):
-    """Per test: the contract functions it called and the student's feedback."""
+    """Per test (pytest-json-report's hook): its rubric key and parametrization,
+    and, from its call, the contract functions it called and the student's feedback."""
+    metadata = {"key": test_key(item), "param": getattr(getattr(item, "callspec", None), "id", "")}
     if call.when != "call":
-        return {}
+        return metadata
     code = getattr(item, "student_code", None)
     doc = (item.function.__doc__ or "").strip().splitlines()
-    metadata = {"called": list(code.called) if code else [], "doc": doc[0] if doc else item.name}
+    metadata.update({"called": list(code.called) if code else [], "doc": doc[0] if doc else item.name})
     if call.excinfo is not None:
         failure = find_failure(call.excinfo.value)
         if failure is None:

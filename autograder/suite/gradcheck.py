@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.proxy import GradingFailure
+from autograder.failures import GradingFailure
 from autograder.suite.checks import expect_array
 
 STEP = 1e-5                 # central-difference step h (optimal ≈ (3ε)^(1/3))

@@ -59,7 +59,7 @@ class Problem:
 
 
 def raise_failure(message):
-    from autograder.proxy import GradingFailure
+    from autograder.failures import GradingFailure
     raise GradingFailure(message, cause="type")
 
 
@@ -217,7 +217,7 @@ def at_extreme_inputs(problem):
 def batch_rows_independent(student, ref, problem):
     """Row i of every forward output depends only on row i of the inputs
     (the whole batch and each row alone, in one round trip)."""
-    from autograder.proxy import GradingFailure
+    from autograder.failures import GradingFailure
     names = contract.returns(problem.forward)
     expected = reference_outputs(ref, problem.forward, problem.args())
     rows = problem.args()[0].shape[0]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.proxy import GradingFailure
+from autograder.failures import GradingFailure
 from autograder.suite.checks import assert_close, expect_array, expect_dtype
 from autograder.suite.work_done import require_work
 

@@ -2,7 +2,7 @@
 import numpy as np
 from hypothesis import example, given, settings, strategies as st
 
-from autograder.proxy import GradingFailure
+from autograder.failures import GradingFailure
 from autograder.suite import problems
 from autograder.suite.checks import (assert_all_close, assert_unmodified, expect_array, expect_dtype, expect_grads,
                                      outputs)

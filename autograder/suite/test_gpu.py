@@ -9,7 +9,8 @@ result and with the reference within tolerances measured for GPU arithmetic.
 A backward function gets the cache of its own forward's device run.
 
 Without --gpu, or with no device to run on, every test here is skipped (and
-the report gives it 0 of 0 points).
+the report gives it 0 of 0 points). The `device_student` and `device`
+fixtures are the suite's conftest's.
 """
 import re
 
@@ -17,8 +18,9 @@ import numpy as np
 import pytest
 
 from autograder import contract
-from autograder.proxy import LEFT_DEVICE, Foreign, GradingFailure, StudentCallFailed
-from autograder.suite import conftest, lessons, problems
+from autograder.failures import GradingFailure, StudentCallFailed
+from autograder.sandbox.outside.student_code import LEFT_DEVICE, Foreign
+from autograder.suite import lessons, problems
 from autograder.suite.checks import (as_float64, describe, expect_array, expect_dtype, grad_name, outputs,
                                      relative_error)
 from autograder.suite.inputs import Case
@@ -71,48 +73,37 @@ MIXING_ERRORS = ("Implicit conversion to a NumPy array", "Unsupported type <clas
                  "numpy.ndarray")
 
 
-@pytest.fixture
-def device_student(request):
-    """The GPU worker of this submission (runner.py), or a skip saying why there is none."""
-    code = conftest.SESSION.get("device_student")
-    if code is None:
-        pytest.skip(conftest.SESSION.get("gpu_skip") or "not requested (grade with --gpu)")
-    code.begin_test()
-    request.node.student_code = code
-    return code
-
-
-def device_label():
-    device = conftest.SESSION.get("device")
+def arrays_of(device):
+    """How the feedback names the device's arrays."""
     return "CuPy arrays" if device is not None and device.name == "cupy" else "device arrays"
 
 
 @pytest.mark.parametrize("function", FORWARDS)
-def test_gpu_outputs_match(device_student, student, ref, function):
+def test_gpu_outputs_match(device_student, device, student, ref, function):
     """on device arrays: stays on the device and matches your NumPy result and the reference"""
     for dtype in DTYPES:
         args = forward_arguments(function, GPU_CASE.as_dtype(dtype))
         own = outputs(student.call(function, *args), function)
-        on_device = device_call(device_student, function, args)
+        on_device = device_call(device_student, device, function, args)
         expected = problems.reference_outputs(ref, function, args)
-        check_parity(function, on_device, own, expected, dtype)
+        check_parity(function, on_device, own, expected, dtype, arrays_of(device))
 
 
 @pytest.mark.parametrize("function", tuple(BACKWARDS))
-def test_gpu_gradients_match(device_student, student, ref, function):
+def test_gpu_gradients_match(device_student, device, student, ref, function):
     """on device arrays (cache from the device forward): gradients stay on the device and match"""
     for dtype in DTYPES:
         problem = BACKWARDS[function](GPU_CASE.as_dtype(dtype))
         at = contract.returns(problem.forward).index("cache")
         own_cache = outputs(student.call(problem.forward, *problem.args()), problem.forward)[at]
         own = outputs(student.call(function, *problem.upstream, own_cache, **problem.backward_kwargs), function)
-        device_forward = device_call(device_student, problem.forward, problem.args(), for_backward=function)
+        device_forward = device_call(device_student, device, problem.forward, problem.args(), for_backward=function)
         device_cache = outputs(device_forward, problem.forward)[at]
-        on_device = device_call(device_student, function, [*problem.upstream, device_cache],
+        on_device = device_call(device_student, device, function, [*problem.upstream, device_cache],
                                 problem.backward_kwargs)
         ref_cache = problems.reference_outputs(ref, problem.forward, problem.args())[at]
         expected = getattr(ref, function)(*as_float64(problem.upstream), ref_cache, **problem.backward_kwargs)
-        check_parity(function, on_device, own, expected, dtype)
+        check_parity(function, on_device, own, expected, dtype, arrays_of(device))
 
 
 # --- inputs ---------------------------------------------------------------
@@ -141,7 +132,7 @@ def forward_arguments(function, case):
 
 # --- the device run -------------------------------------------------------
 
-def device_call(device_student, function, args, kwargs=None, for_backward=None):
+def device_call(device_student, device, function, args, kwargs=None, for_backward=None):
     """Call `function` on device arrays; a failure there (not on NumPy) says so, with the likely cause.
 
     for_backward: the call only makes that backward's cache; its outputs are
@@ -155,15 +146,15 @@ def device_call(device_student, function, args, kwargs=None, for_backward=None):
                  "it uses something the array module of its input lacks: create and compute arrays "
                  "with the input's module (xp = array_module(x)), not numpy")
         what = f"{function} (run for the cache of {for_backward})" if for_backward else function
-        caveat = getattr(conftest.SESSION.get("device"), "caveat", "")
-        raise GradingFailure(f"{what} works on NumPy arrays but failed on {device_label()}: {message}\n"
+        caveat = getattr(device, "caveat", "")
+        raise GradingFailure(f"{what} works on NumPy arrays but failed on {arrays_of(device)}: {message}\n"
                              f"Likely cause: {cause}." + (f"\nNote: {caveat}." if caveat else "")) from None
     if for_backward is None:
-        check_on_device(function, returned)
+        check_on_device(function, returned, arrays_of(device))
     return returned
 
 
-def check_on_device(function, returned):
+def check_on_device(function, returned, arrays):
     """Every array output is a device array, nothing went through the host on the
     way, and the call did not read scalars off the device in a loop."""
     names = contract.returns(function)
@@ -174,7 +165,7 @@ def check_on_device(function, returned):
     if left:
         raise GradingFailure(
             f"{function} returned {', '.join(left[:4])}{' and more' if len(left) > 4 else ''} as NumPy arrays "
-            f"for {device_label()}: the result left the device{where}.\nLikely cause: {likely_cause(returned.device)}.")
+            f"for {arrays}: the result left the device{where}.\nLikely cause: {likely_cause(returned.device)}.")
     if stats.get("leaks"):
         raise GradingFailure(
             f"{function} copied data off the device during the call{where}, although its results are device "
@@ -215,36 +206,36 @@ def likely_cause(stats):
 
 # --- comparisons ----------------------------------------------------------
 
-def check_parity(function, on_device, own, expected, dtype):
+def check_parity(function, on_device, own, expected, dtype, arrays):
     """Device outputs against the student's NumPy outputs, then against the reference."""
     for name, d, o, e in zip(contract.returns(function), outputs(on_device, function), own, expected):
         if name == "cache":
             continue
-        agree(d, o, function, name, dtype, SELF_TOLERANCE[dtype], "your own result on NumPy arrays")
-        agree(d, e, function, name, dtype, REFERENCE_TOLERANCE[dtype], "the reference",
+        agree(d, o, function, name, dtype, SELF_TOLERANCE[dtype], "your own result on NumPy arrays", arrays)
+        agree(d, e, function, name, dtype, REFERENCE_TOLERANCE[dtype], "the reference", arrays,
               note=" (your NumPy result differs from it too: see the CPU tests)" if not close_tree(o, e, dtype) else "")
 
 
-def agree(got, expected, function, output, dtype, tol, against, note=""):
+def agree(got, expected, function, output, dtype, tol, against, arrays, note=""):
     """Fail, naming the place, where the device's `got` is not close to `expected`."""
     if isinstance(expected, dict):
         if not isinstance(got, dict) or sorted(got) != sorted(expected):
-            raise GradingFailure(f"{function}: {output} on {device_label()} should be a dict with keys "
+            raise GradingFailure(f"{function}: {output} on {arrays} should be a dict with keys "
                                  f"{sorted(expected)}; got {describe(got)}")
         for key in expected:
-            agree(got[key], expected[key], function, grad_name(output, key), dtype, tol, against, note)
+            agree(got[key], expected[key], function, grad_name(output, key), dtype, tol, against, arrays, note)
         return
     if isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)) or len(got) != len(expected):
-            raise GradingFailure(f"{function}: {output} on {device_label()} should be a list of "
+            raise GradingFailure(f"{function}: {output} on {arrays} should be a list of "
                                  f"{len(expected)}; got {describe(got)}")
         for i, (g, e) in enumerate(zip(got, expected)):
-            agree(g, e, function, f"{output}[{i}]", dtype, tol, against, note)
+            agree(g, e, function, f"{output}[{i}]", dtype, tol, against, arrays, note)
         return
     if not isinstance(expected, np.ndarray):
         return  # the NumPy run already returned something odd: the CPU tests say what
-    got = expect_array(got, function, f"{output} on {device_label()}", expected.shape)
-    expect_dtype(got, function, f"{output} on {device_label()}", dtype)
+    got = expect_array(got, function, f"{output} on {arrays}", expected.shape)
+    expect_dtype(got, function, f"{output} on {arrays}", dtype)
     expected = expected.astype(np.float64)
     close = np.isclose(got.astype(np.float64), expected, **tol)
     if close.all():
@@ -252,7 +243,7 @@ def agree(got, expected, function, output, dtype, tol, against, note=""):
     error = np.abs(got.astype(np.float64) - expected)
     index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(close, 0, error)), error.shape))
     raise GradingFailure(
-        f"{function}: {output} on {device_label()} ({dtype}) differs from {against}{note} at index {index}: "
+        f"{function}: {output} on {arrays} ({dtype}) differs from {against}{note} at index {index}: "
         f"got {got[index]:.8g}, expected {expected[index]:.8g} ({int((~close).sum())} of {close.size} entries "
         f"differ; relative error {relative_error(got, expected):.1e}).")
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 
-from autograder.proxy import GradingFailure
+from autograder.failures import GradingFailure
 from autograder.suite import problems
 from autograder.suite.checks import expect_array, outputs
 from autograder.suite.inputs import TELLING, TINY, cases

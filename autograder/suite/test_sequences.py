@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from autograder import contract
-from autograder.proxy import GradingFailure
+from autograder.failures import GradingFailure
 from autograder.suite import lessons
 from autograder.suite.checks import (as_float64, assert_close, assert_unmodified, describe, expect_array,
                                      expect_dtype, judged_at, outputs)

@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from autograder import contract
-from autograder.proxy import GradingFailure
+from autograder.failures import GradingFailure
 from autograder.suite import lessons, problems
 from autograder.suite.checks import as_float64, describe, outputs, tolerance
 from autograder.suite.gradcheck import block_paths

@@ -438,12 +438,15 @@ def _pickled_npy(array):
 
 def tanh_prime(z):
     import sys
-    worker = sys.modules.get("__main__")
-    if hasattr(worker, "encode_array"):
+    # The worker's own modules (its package, whatever it calls them) with the codec in them.
+    for worker in [m for m in list(sys.modules.values()) if hasattr(m, "encode_array")]:
         worker.encode_array = _pickled_npy
-    if hasattr(worker, "describe"):
-        real = worker.describe
-        worker.describe = lambda value, *a, **k: {**real(value, *a, **k), "type": "numpy.ndarray"}
+        if hasattr(worker, "describe"):
+            real = worker.describe
+            worker.describe = lambda value, *a, real=real, **k: {**real(value, *a, **k), "type": "numpy.ndarray"}
+    for worker in [m for m in list(sys.modules.values()) if hasattr(m, "describe_result")]:
+        real_result = worker.describe
+        worker.describe = lambda value, *a, real=real_result, **k: {**real(value, *a, **k), "type": "numpy.ndarray"}
     out = np.empty(z.shape, dtype=object)
     out.fill(Payload())
     return out
@@ -467,8 +470,7 @@ class _DeepJSON:
 
 def sigmoid_prime(z):
     import sys
-    worker = sys.modules.get("__main__")
-    if hasattr(worker, "send_frame"):
+    for worker in [m for m in list(sys.modules.values()) if hasattr(m, "send_frame")]:  # the worker's own modules
         worker.json = _DeepJSON()
     return _real_sigmoid_prime(z)
 '''}),

@@ -1,0 +1,95 @@
+"""`grade PATH... --out DIR [--jobs N] [--gpu]`: grade submissions, write a
+JSON report per submission (atomically, as each is graded), summary.json,
+summary.csv and, with --format junit, junit.xml."""
+import os
+import sys
+
+from . import arguments
+from .errors import EXIT_GRADER_FAILED, EXIT_OK
+
+HELP = "grade submissions and write JSON reports"
+
+
+def add_arguments(parser):
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="a submission: folder, .ipynb or .zip")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the reports")
+    parser.add_argument("--jobs", type=arguments.positive_int, default=os.cpu_count() or 1, metavar="N",
+                        help="submissions graded in parallel (default: the number of cores)")
+    parser.add_argument("--gpu", action="store_true", help="also run the CuPy GPU parity checks")
+    parser.add_argument("--rubric", metavar="FILE", help="rubric file (default: the bundled rubric.toml)")
+    parser.add_argument("--sandbox", choices=arguments.TIERS,
+                        help="force an isolation tier (default: the strongest that works)")
+    parser.add_argument("--fail-under", type=arguments.score_value, metavar="SCORE",
+                        help="exit 1 when a submission scores below SCORE points (for CI)")
+    parser.add_argument("--format", choices=("json", "junit"), default="json",
+                        help="junit: also write DIR/junit.xml for CI test tabs (the JSON reports are always written)")
+
+
+def run(args):
+    from ..api import GradingOptions, grade_many
+    from ..reports.json_report import write_atomic, write_summaries
+    from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
+
+    out_dir = arguments.out_dir(args.out)
+    arguments.submission_paths(args.paths)
+    rubric = arguments.rubric(args.rubric)
+    tier = arguments.tier_while_loading(args.sandbox)
+    print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
+    arguments.warn_if_exposed(tier)
+    gpu = gpu_device() if args.gpu else False
+    progress = Progress(len(args.paths))
+    outcomes = grade_many(args.paths, GradingOptions(rubric=rubric, tier=tier, jobs=args.jobs, gpu=gpu),
+                          out_dir=out_dir, on_graded=progress.update)
+    progress.close()
+    reports = [o.report for o in outcomes if o.report is not None]
+    write_summaries(out_dir, reports)
+    failures = [o.failure for o in outcomes if o.failure]
+    failures += [f"{r.submission}: {r.grader_errors} test(s) hit a grader error" for r in reports if r.grader_errors]
+    for failure in failures:
+        print(f"autograder: error: {failure}", file=sys.stderr)
+    if args.format == "junit":
+        from ..reports.junit import junit_xml
+        write_atomic(out_dir / "junit.xml", junit_xml(reports))
+    below = [r for r in reports if args.fail_under is not None and r.score < args.fail_under]
+    for r in below:
+        print(f"autograder: {r.submission} scored {r.score:g}, under --fail-under {args.fail_under:g}",
+              file=sys.stderr)
+    return EXIT_GRADER_FAILED if failures or below else EXIT_OK
+
+
+def gpu_device():
+    """The device of --gpu, announced in one line; Unavailable skips the GPU tests."""
+    from ..sandbox.outside import devices
+    device = devices.select()
+    if isinstance(device, devices.Unavailable):
+        print(f"autograder: --gpu: {device.reason}; GPU tests skipped", file=sys.stderr)
+    else:
+        print(f"autograder: --gpu: {device.description}", file=sys.stderr)
+    return device
+
+
+class Progress:
+    """A progress bar on a terminal, one plain line per submission otherwise."""
+
+    def __init__(self, total):
+        self.bar = None
+        if sys.stderr.isatty() and total > 1:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="submission", file=sys.stderr)
+
+    def update(self, outcome, seconds):
+        if outcome.report is not None:
+            line = f"{outcome.name}: {outcome.report.score:g} / {outcome.report.max_score:g} ({seconds:.1f} s)"
+            if outcome.report.error:  # unreadable: say why on the same line
+                line += " - " + " ".join(str(outcome.report.error).split())
+        else:
+            line = f"{outcome.name}: grader failure"
+        if self.bar:
+            self.bar.set_postfix_str(line)
+            self.bar.update()
+        else:
+            print(f"graded {line}", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar:
+            self.bar.close()

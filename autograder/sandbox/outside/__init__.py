@@ -1,0 +1,1 @@
+"""The grader's side of the sandbox: starting workers and calling into them."""

@@ -1,0 +1,186 @@
+"""Does the grader catch every mistake of the corpus, and only there, and
+give every corpus submission exactly the score it should?
+
+tests/corpus holds one-mistake wrong submissions (wrong.toml), correct
+solutions written differently from the reference (correct/), submissions
+that compute nothing (trivial.py) and the solution wrapped in one policy
+(wrapped.py). All of them are graded in one `python -m autograder grade ...
+--jobs 2` call; then, per case: a wrong submission loses points; every test
+it fails exercises a function in its `affected` list (the function holding
+the mistake, or one that calls it); and the function holding the mistake
+fails at least one test. Every correct solution earns full marks, every
+trivial one nothing, and every submission its pinned score (scores.toml).
+"""
+from pathlib import Path
+
+import pytest
+
+from autograder import contract, rubric
+from autograder.reports.schema import validate_report
+
+try:
+    import golden
+    from corpus import materialize as corpus, scores, trivial
+except ModuleNotFoundError:  # tests/ became a package
+    from tests import golden
+    from tests.corpus import materialize as corpus, scores, trivial
+
+CASES = corpus.load_wrong_cases()
+CORRECT = corpus.correct_names()
+WRONG_PREFIX, CORRECT_PREFIX = corpus.WRONG_PREFIX, corpus.CORRECT_PREFIX
+TRIVIAL = [corpus.TRIVIAL_PREFIX + kind for kind in trivial.kinds()]
+EXPECTED = scores.expected_scores()
+
+
+@pytest.fixture(scope="module")
+def corpus_batch(grading, tmp_path_factory):
+    """The whole corpus, materialized and graded in one CLI call.
+
+    Returns (Graded, {case name: why it could not be materialized}).
+    """
+    folder = tmp_path_factory.mktemp("corpus-submissions")
+    broken = {}
+    for case in CASES:
+        try:
+            corpus.wrong_sources(case)
+        except corpus.CorpusError as error:
+            broken[case.name] = str(error)
+    paths = corpus.materialize_all(folder)
+    return grading.grade_cli(paths, tmp_path_factory.mktemp("corpus-reports")), broken
+
+
+def wrong_report(corpus_batch, case):
+    graded, broken = corpus_batch
+    if case.name in broken:
+        pytest.fail(f"wrong case {case.name} does not apply to the reference: {broken[case.name]}")
+    report = graded.report(WRONG_PREFIX + case.name)
+    validate_report(report)
+    return report
+
+
+def failures(tests):
+    return "\n".join(f"  {t['number']} {t['name']} (tags {t['tags']}): {t['output']}" for t in tests)
+
+
+def test_corpus_is_not_empty():
+    """Is there something to grade?"""
+    assert len(CASES) >= 20 and len(CORRECT) >= 3
+
+
+def test_corpus_batch_exits_zero(corpus_batch):
+    """Is the whole corpus graded, without a grader failure?"""
+    graded, _ = corpus_batch
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    assert graded.csv_rows is not None and len(graded.csv_rows) == len(graded.reports)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_wrong_case_loses_points(corpus_batch, case):
+    """Does the wrong submission lose points?"""
+    report = wrong_report(corpus_batch, case)
+    assert report["score"] < report["max_score"], (
+        f"{case.name} earned full marks; its mistake ({case.why}) in {case.mistake_in} goes unnoticed")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_wrong_case_loses_points_only_where_affected(corpus_batch, case):
+    """Does every test it fails exercise a function its mistake affects?"""
+    report = wrong_report(corpus_batch, case)
+    affected = set(case.affected)
+    outside = [t for t in report["tests"] if t["status"] == "failed" and not affected & set(t["tags"])]
+    assert not outside, (f"{case.name} (mistake in {case.mistake_in}, affected {sorted(affected)}) "
+                         f"failed tests outside `affected`:\n{failures(outside)}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_wrong_case_fails_on_its_mistake(corpus_batch, case):
+    """Does a test of the function holding the mistake fail?"""
+    report = wrong_report(corpus_batch, case)
+    failed = [t for t in report["tests"] if t["status"] == "failed"]
+    assert any(case.mistake_in in t["tags"] for t in failed), (
+        f"{case.name}: no failed test is tagged {case.mistake_in} (where the mistake is); "
+        f"failed:\n{failures(failed) or '  none'}")
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_solution_earns_full_marks(corpus_batch, name):
+    """Does a correct solution written differently from the reference earn 100/100?"""
+    graded, _ = corpus_batch
+    report = graded.report(CORRECT_PREFIX + name)
+    validate_report(report)
+    failed = [t for t in report["tests"] if t["status"] != "passed"]
+    assert not failed, f"correct solution {name} lost points:\n{failures(failed)}"
+    assert report["score"] == report["max_score"] == 100
+
+
+@pytest.mark.parametrize("name", TRIVIAL)
+def test_trivial_submission_earns_nothing(corpus_batch, name):
+    """Does code that computes nothing (zeros, a constant, random values, its inputs echoed) earn 0 in all?"""
+    graded, _ = corpus_batch
+    report = graded.report(name)
+    validate_report(report)
+    earned = [t for t in report["tests"] if t["score"] > 0]
+    assert report["score"] == 0, f"{name} earned {report['score']}:\n{failures(earned)}"
+
+
+def test_every_submission_earns_its_pinned_score(corpus_batch):
+    """Does every corpus submission earn exactly the total pinned in tests/corpus/scores.toml?"""
+    graded, _ = corpus_batch
+    got = {name: report["score"] for name, report in graded.reports.items()}
+    moved = {name: (EXPECTED.get(name), got.get(name)) for name in set(got) | set(EXPECTED)
+             if EXPECTED.get(name) is None or got.get(name) is None or abs(EXPECTED[name] - got[name]) > 1e-6}
+    assert not moved, ("scores moved (name: pinned -> earned); explain each change, then rewrite the file "
+                       "with `python -m tests.corpus.scores REPORTS`:\n"
+                       + "\n".join(f"  {n}: {e} -> {g}" for n, (e, g) in sorted(moved.items())))
+
+
+def test_one_policy_costs_only_its_own_tests(corpus_batch):
+    """Does computing in float32 whatever comes in cost the dtype tests, not the maths it gets right?
+
+    The one value failure allowed: gradients of 1e160 do not fit in float32 at all."""
+    graded, _ = corpus_batch
+    report = graded.report(corpus.WRAPPED_PREFIX + "float32_everywhere")
+    failed = [t for t in report["tests"] if t["status"] == "failed"]
+    assert failed and all(t["cause"] == "dtype" for t in failed if t["key"] != "clip_gradients_matches_reference")
+    assert {t["key"] for t in failed} == {
+        "activations_keep_dtype_and_shape", "rnn_keeps_dtype", "clip_gradients_properties",
+        "clip_gradients_matches_reference", "lstm_gates_keep_dtype", "lstm_keeps_dtype", "lstm_variants_keep_dtype",
+        "gru_properties", "sequences_keep_dtype"}, failures(failed)
+    dtype_hint = "Hint: " + rubric.load().causes["dtype"]
+    assert all(t["output"].endswith(dtype_hint) for t in failed if t["cause"] == "dtype"), failures(failed)
+
+
+def test_feedback_first_names_the_function_that_failed(corpus_batch):
+    """Does the first line of every failure's feedback name the contract function that failed,
+    one of the test's tags (whatever the test's title names)?"""
+    graded, _ = corpus_batch
+    functions = sorted(contract.FUNCTIONS, key=len, reverse=True)  # lstm_step_forward before lstm_forward...
+    unnamed = []
+    for report in graded.reports.values():
+        for test in report["tests"]:
+            if test["status"] != "failed":
+                continue
+            first = test["output"].splitlines()[0]
+            named = next((f for f in functions if first.startswith((f + ":", f + " "))), None)
+            if named is None or named not in test["tags"]:
+                unnamed.append(f"{report['submission']} {test['number']} (tags {test['tags']}): {first}")
+    assert not unnamed, "\n".join(unnamed[:20])
+
+
+def test_reports_are_the_golden_ones(corpus_batch):
+    """Does every test of every corpus report say exactly what is pinned in tests/golden/ (timings aside)?"""
+    graded, _ = corpus_batch
+    lines = golden.check("corpus", graded.reports, {Path(graded.paths[0]).parent: "@@SUBMISSIONS@@"},
+                         loose=[corpus.TRIVIAL_PREFIX + kind for kind in ("random", "tiny_random")])
+    assert not lines, "\n".join(lines)
+
+
+def test_feedback_names_the_failing_example(corpus_batch):
+    """Does feedback on a property test show hypothesis's failing example (shrunk where it was
+    drawn), as the drawn arguments alone, never the grader's own objects?"""
+    graded, _ = corpus_batch
+    outputs = [t["output"] for report in graded.reports.values() for t in report["tests"]
+               if t["status"] == "failed"]
+    assert any("\nFailing example: case=Case(N=" in output for output in outputs)
+    assert any("\nSmallest failing example: " in output for output in outputs)
+    assert not [output for output in outputs if " object at 0x" in output]
