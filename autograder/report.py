@@ -78,6 +78,8 @@ def _test_result(entry, param, record, count, gpu, causes):
         result["grader_error"] = metadata["grader_error"]
     if not passed and not skipped and metadata.get("cause"):
         result["cause"] = metadata["cause"]
+    if not passed and not skipped and metadata.get("diagnosis"):
+        result["diagnosis"] = metadata["diagnosis"]   # the known mistake that explains it (suite/diagnosis.py)
     return result
 
 

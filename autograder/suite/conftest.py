@@ -13,6 +13,7 @@ import pytest
 
 from autograder import contract
 from autograder.proxy import GradingFailure, StudentCode
+from autograder.suite import diagnosis
 
 # Set by runner.py: before pytest collects, what to collect ("grading",
 # "keys", "device"); before the tests run, the StudentCode of this submission
@@ -89,6 +90,8 @@ def pytest_json_runtest_metadata(item, call):
         else:
             metadata["feedback"] = str(failure)
             metadata["cause"] = getattr(failure, "cause", "value")
+            # The known mistake that explains it, if one does (diagnosis.py); only failures pay for this.
+            diagnosis.annotate(metadata, failure, item.funcargs.get("ref"))
             # A function judged to compute nothing fails on every example alike: none is shown.
             example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:
