@@ -81,8 +81,9 @@ def catalogue(path=CATALOGUE):
     return tuple(mistakes)
 
 
-def by_id(path=CATALOGUE):
-    return {mistake.id: mistake for mistake in catalogue(path)}
+@functools.cache
+def by_id():
+    return {mistake.id: mistake for mistake in catalogue()}
 
 
 # --- sources and modules ------------------------------------------------------
@@ -169,9 +170,9 @@ def mutant(folder, mistake_id):
 def imports(folder):
     """Module -> the contract's modules it imports."""
     found = {}
-    for file, source in reference_sources(folder).items():
+    for file, tree in parsed(folder).items():
         names = set()
-        for node in ast.walk(ast.parse(source)):
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 0:
                 names.add(node.module)
             elif isinstance(node, ast.Import):
@@ -183,13 +184,18 @@ def imports(folder):
 # --- which mutants can change a function ------------------------------------------
 
 @functools.cache
+def parsed(folder):
+    """File name -> the syntax tree of the reference's source."""
+    return {file: ast.parse(source) for file, source in reference_sources(folder).items()}
+
+
+@functools.cache
 def call_graph(folder):
     """Top-level function -> the top-level functions its body names, over all
     the reference's modules (their names are unique across the modules), and
     file -> [(first line, last line, function)] of its top-level functions."""
     calls, spans = {}, {}
-    for file, source in reference_sources(folder).items():
-        tree = ast.parse(source)
+    for file, tree in parsed(folder).items():
         spans[file] = []
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
@@ -214,24 +220,23 @@ def reaches(folder, function):
 @functools.cache
 def touched(folder, mistake_id):
     """The top-level functions a mistake's edits lie in; an edit outside any
-    function (a module constant, an import) touches all of its file's functions."""
+    function (a module constant, an import) touches all of its file's functions.
+
+    An edit is placed in the reference as it is when its find occurs there
+    once; otherwise (it finds what an earlier edit wrote) it touches its file."""
     _, spans = call_graph(folder)
-    sources = dict(reference_sources(folder))
+    sources = reference_sources(folder)
     names = set()
     for edit in by_id()[mistake_id].edits:
+        everything = {name for _, _, name in spans[edit.file]}
+        if sources[edit.file].count(edit.find) != 1:
+            names |= everything
+            continue
         start = sources[edit.file].index(edit.find)
         first = sources[edit.file].count("\n", 0, start) + 1
         last = first + edit.find.count("\n")
-        inside = {name for begin, end, name in spans[edit.file] if begin <= first and last <= end}
-        names |= inside or {name for _, _, name in spans[edit.file]}
-        sources[edit.file] = sources[edit.file].replace(edit.find, edit.replace)
-        spans = {**spans, edit.file: _spans(sources[edit.file])}
+        names |= {name for begin, end, name in spans[edit.file] if begin <= first and last <= end} or everything
     return frozenset(names)
-
-
-def _spans(source):
-    return [(node.lineno, node.end_lineno, node.name) for node in ast.parse(source).body
-            if isinstance(node, ast.FunctionDef)]
 
 
 def candidates(folder, functions):
