@@ -27,6 +27,8 @@ except ModuleNotFoundError:  # tests/ became a package
     from tests.corpus import materialize as corpus
 
 REFERENCE = str(corpus.REFERENCE_DIR)
+# What diagnosis reads of the suite's `ref` fixture: where the reference's modules are.
+REF_FIXTURE = types.SimpleNamespace(modules={"activations": types.SimpleNamespace(__file__=f"{REFERENCE}/activations.py")})
 CATALOGUE = mutants.catalogue()
 IDS = [mistake.id for mistake in CATALOGUE]
 MIN_MISTAKES = 25
@@ -343,10 +345,8 @@ def test_annotate_adds_the_field_and_the_sentence():
     """Does a diagnosed failure's metadata carry {id, title, explanation} and the feedback a sentence with the fix?"""
     probe = probe_of(f"lstm_step_backward {TELLING}")
     failure = failure_of(probe, mutants.mutant(REFERENCE, "lstm_dc_prev_without_f"))
-    reference = types.SimpleNamespace(modules={"activations": types.SimpleNamespace(
-        __file__=f"{REFERENCE}/activations.py")})   # what diagnosis reads of the suite's `ref`
     metadata = {"feedback": str(failure)}
-    diagnosis.annotate(metadata, failure, reference)
+    diagnosis.annotate(metadata, failure, REF_FIXTURE)
     assert metadata["diagnosis"] == mutants.by_id()["lstm_dc_prev_without_f"].as_diagnosis()
     assert metadata["feedback"].splitlines()[1] == (
         "Likely mistake, in lstm_step_backward: dc_prev not multiplied by F. "
@@ -359,8 +359,16 @@ def test_a_diagnosis_that_fails_leaves_the_grade_alone():
     failure.evidence = diagnosis.Evidence(diagnosis.Example("rnn_forward", lambda modules: 1 / 0, "float64",
                                                             ("rnn_forward",)), Returned((np.full((3, 4, 2), 0.3), None), [], [], 0.0))
     metadata = {"feedback": "rnn_forward: H differs"}
-    reference = types.SimpleNamespace(modules={"activations": types.SimpleNamespace(
-        __file__=f"{REFERENCE}/activations.py")})
-    diagnosis.annotate(metadata, failure, reference)
+    diagnosis.annotate(metadata, failure, REF_FIXTURE)
     assert metadata["feedback"] == "rnn_forward: H differs" and "diagnosis" not in metadata
     assert metadata["diagnosis_error"].startswith("ZeroDivisionError")
+
+
+def test_a_shrunk_example_is_not_diagnosed():
+    """Is a failure on an example Hypothesis shrank (sizes of 1, where mistakes coincide) left undiagnosed?"""
+    probe = probe_of(f"lstm_step_backward {TELLING}")
+    failure = failure_of(probe, mutants.mutant(REFERENCE, "lstm_no_dh_to_dc"))
+    for shrunk, expected in ((False, "lstm_no_dh_to_dc"), (True, None)):
+        metadata = {"feedback": str(failure), "example_shrunk": shrunk}
+        diagnosis.annotate(metadata, failure, REF_FIXTURE)
+        assert metadata.get("diagnosis", {}).get("id") == expected

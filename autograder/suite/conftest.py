@@ -90,12 +90,12 @@ def pytest_json_runtest_metadata(item, call):
         else:
             metadata["feedback"] = str(failure)
             metadata["cause"] = getattr(failure, "cause", "value")
-            # The known mistake that explains it, if one does (diagnosis.py); only failures pay for this.
-            diagnosis.annotate(metadata, failure, item.funcargs.get("ref"))
             # A function judged to compute nothing fails on every example alike: none is shown.
             example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:
                 metadata["example"], metadata["example_shrunk"] = example
+            # The known mistake that explains it, if one does (diagnosis.py); only failures pay for this.
+            diagnosis.annotate(metadata, failure, item.funcargs.get("ref"))
     return metadata
 
 

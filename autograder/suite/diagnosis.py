@@ -16,7 +16,10 @@ way the failure's cause says:
 A mistake is named only when the reference does not give the student's
 result and exactly one mistake (or one group of them) does. So a correct
 solution is never diagnosed (it fails nothing), nor is a student whose
-result two mistakes explain alike. Nothing here runs unless a test fails.
+result two mistakes explain alike. Nor is an example Hypothesis shrank: its
+sizes shrink to 1, where different mistakes coincide (a mean over a batch
+of one is its sum); the suite's fixed examples (the telling case first) are
+made to tell them apart. Nothing here runs unless a test fails.
 """
 import copy
 import inspect
@@ -385,8 +388,9 @@ def annotate(metadata, failure, ref):
     """Add the diagnosis of `failure` to a test's metadata (conftest.py): the
     `diagnosis` field ({id, title, explanation}) and its sentence in the
     feedback. A diagnosis that fails is no diagnosis: the grade stands; the
-    error is kept in the metadata, for the grader's own tests."""
-    if ref is None or getattr(failure, "evidence", None) is None:
+    error is kept in the metadata, for the grader's own tests. An example
+    Hypothesis shrank (metadata's example_shrunk) gets none (see the module)."""
+    if ref is None or getattr(failure, "evidence", None) is None or metadata.get("example_shrunk"):
         return
     try:
         mistake = diagnose(failure, reference_folder(ref))
