@@ -28,7 +28,8 @@ except ModuleNotFoundError:  # tests/ became a package
 
 REFERENCE = str(corpus.REFERENCE_DIR)
 # What diagnosis reads of the suite's `ref` fixture: where the reference's modules are.
-REF_FIXTURE = types.SimpleNamespace(modules={"activations": types.SimpleNamespace(__file__=f"{REFERENCE}/activations.py")})
+REF_FIXTURE = types.SimpleNamespace(
+    modules={"activations": types.SimpleNamespace(__file__=f"{REFERENCE}/activations.py")})
 CATALOGUE = mutants.catalogue()
 IDS = [mistake.id for mistake in CATALOGUE]
 MIN_MISTAKES = 25
@@ -109,11 +110,14 @@ def suite_probes():
             f"{function} float32")
     for function in GATES:
         for case in (TELLING, TELLING.as_dtype("float32")):
-            add("value" if case.dtype == "float64" else "dtype", diagnosis.call_example(function, gate_args(function, case)),
-                f"{function} {case.dtype}")
+            add("value" if case.dtype == "float64" else "dtype",
+                diagnosis.call_example(function, gate_args(function, case)), f"{function} {case.dtype}")
         args = gate_args(function, TELLING)
         add("mutation", diagnosis.call_example(function, args), f"{function} mutation")
-        big = [args[0] * 1e3, args[1] * 1e3, args[2]] if function.endswith(("gate", "node")) else args[:-1] + [args[-1] * 1e3]
+        if function.endswith(("gate", "node")):   # huge x and h_prev, or a huge cell state
+            big = [args[0] * 1e3, args[1] * 1e3, args[2]]
+        else:
+            big = args[:-1] + [args[-1] * 1e3]
         add("value", diagnosis.call_example(function, big), f"{function} extreme")
     for make in PAIRS:
         cases = [TELLING, TINY] + [dataclasses.replace(TELLING, H2=TELLING.H + d) for d in (-1, 1)]
@@ -288,7 +292,7 @@ def test_the_reference_is_never_diagnosed():
 
 
 def test_an_ambiguous_result_is_not_named():
-    """Are norms of the last step only (T = 4: full BPTT without the carry, or truncated at 3 steps) left undiagnosed?"""
+    """Are norms of the last step only (T = 4: BPTT without the carry, or truncated at 3) left undiagnosed?"""
     probe = probe_of("rnn_gradient_norms float64")
     truncated, no_carry = (probe.result(mutants.mutant(REFERENCE, m)) for m in ("rnn_norms_truncated",
                                                                                  "rnn_backward_no_carry"))
@@ -297,7 +301,7 @@ def test_an_ambiguous_result_is_not_named():
 
 
 def test_a_group_is_one_diagnosis():
-    """Do the forget and input gates swapped by the gate order and by cell_state, alike in the step, give one diagnosis?"""
+    """Do F and I swapped by the gate order and by cell_state (alike in a step) give one diagnosis?"""
     probe = probe_of(f"lstm_step_forward {TELLING}")
     assert named(failure_of(probe, mutants.mutant(REFERENCE, "lstm_gate_order_pytorch"))) == "cell_state_swapped"
 
@@ -356,8 +360,8 @@ def test_annotate_adds_the_field_and_the_sentence():
 def test_a_diagnosis_that_fails_leaves_the_grade_alone():
     """Does an error inside the diagnosis leave the feedback as it was and note the error?"""
     failure = GradingFailure("rnn_forward: H differs", cause="value")
-    failure.evidence = diagnosis.Evidence(diagnosis.Example("rnn_forward", lambda modules: 1 / 0, "float64",
-                                                            ("rnn_forward",)), Returned((np.full((3, 4, 2), 0.3), None), [], [], 0.0))
+    broken = diagnosis.Example("rnn_forward", lambda modules: 1 / 0, "float64", ("rnn_forward",))
+    failure.evidence = diagnosis.Evidence(broken, Returned((np.full((3, 4, 2), 0.3), None), [], [], 0.0))
     metadata = {"feedback": "rnn_forward: H differs"}
     diagnosis.annotate(metadata, failure, REF_FIXTURE)
     assert metadata["feedback"] == "rnn_forward: H differs" and "diagnosis" not in metadata
