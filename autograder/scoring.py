@@ -45,6 +45,7 @@ def test_result(entry, record, count, gpu, causes):
     tags = list(dict.fromkeys(
         ([param] if param in contract.FUNCTIONS else list(entry.tags)) + metadata.get("called", [])))
     failed = not passed and not skipped
+    extra = {"diagnosis": metadata["diagnosis"]} if failed and metadata.get("diagnosis") else {}  # suite/diagnosis.py
     return TestResult(
         name=test_name(metadata.get("doc", entry.key.replace("_", " ")), param),
         number=entry.number + (f".{param}" if param else ""),
@@ -52,7 +53,7 @@ def test_result(entry, record, count, gpu, causes):
         status="passed" if passed or skipped else "failed",
         output="" if passed else feedback(entry, metadata, skipped, record, causes),
         tags=tags + (["gpu"] if entry.gpu else []), key=entry.key, outcome="skipped" if skipped else outcome,
-        grader_error=metadata.get("grader_error"), cause=metadata.get("cause") if failed else None)
+        grader_error=metadata.get("grader_error"), cause=metadata.get("cause") if failed else None, extra=extra)
 
 
 def test_name(doc, param):

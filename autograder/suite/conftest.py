@@ -16,6 +16,7 @@ from autograder import contract
 from autograder.failures import GradingFailure
 from autograder.sandbox.outside.student_code import StudentCode
 from autograder.session.state import state_of
+from autograder.suite import diagnosis
 
 
 class Reference:
@@ -109,6 +110,8 @@ def pytest_json_runtest_metadata(item, call):
             example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:
                 metadata["example"], metadata["example_shrunk"] = example
+            # The known mistake that explains it, if one does (diagnosis.py); only failures pay for this.
+            diagnosis.annotate(metadata, failure, item.funcargs.get("ref"))
     return metadata
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from autograder import contract
-from autograder.suite import gradcheck
+from autograder.suite import diagnosis, gradcheck
 from autograder.suite.checks import (as_float64, assert_all_close, assert_unmodified, expect_array,
                                      expect_dtype, expect_grads, outputs)
 from autograder.suite.inputs import TINY
@@ -67,37 +67,41 @@ def raise_failure(message):
 
 def forward_matches_reference(student, ref, problem):
     """The forward's non-cache outputs agree with the reference's."""
-    got = outputs(student.call(problem.forward, *problem.args()), problem.forward)
-    expected = reference_outputs(ref, problem.forward, problem.args())
-    for name, g, e in zip(contract.returns(problem.forward), got, expected):
-        if name != "cache":
-            assert_all_close(g, e, problem.forward, name, problem.dtype)
+    with diagnosis.observing(diagnosis.forward_example(problem)) as seen:
+        got = outputs(seen(student.call(problem.forward, *problem.args())), problem.forward)
+        expected = reference_outputs(ref, problem.forward, problem.args())
+        for name, g, e in zip(contract.returns(problem.forward), got, expected):
+            if name != "cache":
+                assert_all_close(g, e, problem.forward, name, problem.dtype)
     return got
 
 
 def backward_matches_reference(student, ref, problem):
     """The backward (given the student's own cache) agrees with the reference's."""
-    cache = student_cache(student, problem)
-    got = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
-                  problem.backward)
-    ref_forward = reference_outputs(ref, problem.forward, problem.args())
-    ref_cache = ref_forward[contract.returns(problem.forward).index("cache")]
-    expected = getattr(ref, problem.backward)(*as_float64(problem.upstream), ref_cache, **problem.backward_kwargs)
-    for name, g, e in zip(contract.returns(problem.backward), got, expected):
-        assert_all_close(g, e, problem.backward, name, problem.dtype)
+    with diagnosis.observing(diagnosis.backward_example(problem)) as seen:
+        cache = student_cache(student, problem)
+        got = outputs(seen(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs)),
+                      problem.backward)
+        ref_forward = reference_outputs(ref, problem.forward, problem.args())
+        ref_cache = ref_forward[contract.returns(problem.forward).index("cache")]
+        expected = getattr(ref, problem.backward)(*as_float64(problem.upstream), ref_cache,
+                                                  **problem.backward_kwargs)
+        for name, g, e in zip(contract.returns(problem.backward), got, expected):
+            assert_all_close(g, e, problem.backward, name, problem.dtype)
 
 
 def backward_gradient_check(student, problem, seed=0, tiny=False):
     """The backward agrees with central differences of the student's own forward (float64).
 
     tiny: the problem is small enough to check every entry (see gradcheck)."""
-    cache = student_cache(student, problem)
-    got = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
-                  problem.backward)
-    analytic = problem.analytic(got)
-    forward = gradcheck.Forward(problem.forward, problem.blocks, problem.build_args, problem.upstream,
-                                problem.pick_outputs)
-    gradcheck.check_gradients(student, forward, analytic, problem.backward, seed=seed, tiny=tiny)
+    with diagnosis.observing(diagnosis.backward_example(problem)) as seen:
+        cache = student_cache(student, problem)
+        got = outputs(seen(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs)),
+                      problem.backward)
+        analytic = problem.analytic(got)
+        forward = gradcheck.Forward(problem.forward, problem.blocks, problem.build_args, problem.upstream,
+                                    problem.pick_outputs)
+        gradcheck.check_gradients(student, forward, analytic, problem.backward, seed=seed, tiny=tiny)
 
 
 def student_cache(student, problem):
@@ -244,10 +248,13 @@ BATCH_BLOCKS = ("x", "X", "h_prev", "c_prev", "h0", "c0")
 
 def arguments_unmodified(student, problem):
     """Neither the forward nor the backward changes its arguments in place."""
-    forward = student.call(problem.forward, *problem.args(), watch=True)
-    assert_unmodified(forward, problem.forward)
-    cache = outputs(forward, problem.forward)[contract.returns(problem.forward).index("cache")]
-    assert_unmodified(student.call(problem.backward, *problem.upstream, cache, watch=True), problem.backward)
+    with diagnosis.observing(diagnosis.forward_example(problem)) as seen:
+        forward = seen(student.call(problem.forward, *problem.args(), watch=True))
+        assert_unmodified(forward, problem.forward)
+        cache = outputs(forward, problem.forward)[contract.returns(problem.forward).index("cache")]
+    with diagnosis.observing(diagnosis.backward_example(problem)) as seen:
+        assert_unmodified(seen(student.call(problem.backward, *problem.upstream, cache, watch=True)),
+                          problem.backward)
 
 
 def keeps_dtype(student, ref, make_problem, case):
@@ -258,21 +265,29 @@ def keeps_dtype(student, ref, make_problem, case):
     make_problem: a problem builder of this module (e.g. rnn_sequence)."""
     for dtype, sizes in (("float64", TINY), ("float32", case)):
         problem = make_problem(sizes.as_dtype(dtype))
-        forward = outputs(student.call(problem.forward, *problem.args()), problem.forward)
+        seen_forward = diagnosis.observing(diagnosis.forward_example(problem))
+        seen_backward = diagnosis.observing(diagnosis.backward_example(problem))
+        with seen_forward:
+            forward = outputs(seen_forward(student.call(problem.forward, *problem.args())), problem.forward)
         cache = forward[contract.returns(problem.forward).index("cache")]
-        backward = outputs(student.call(problem.backward, *problem.upstream, cache, **problem.backward_kwargs),
-                           problem.backward)
-        for function, got in ((problem.forward, forward), (problem.backward, backward)):
-            for name, value in zip(contract.returns(function), got):
-                if name != "cache":
-                    expect_dtype(value, function, name, dtype)
+        with seen_backward:
+            backward = outputs(seen_backward(student.call(problem.backward, *problem.upstream, cache,
+                                                          **problem.backward_kwargs)), problem.backward)
+        for function, got, seen in ((problem.forward, forward, seen_forward),
+                                    (problem.backward, backward, seen_backward)):
+            with seen:
+                for name, value in zip(contract.returns(function), got):
+                    if name != "cache":
+                        expect_dtype(value, function, name, dtype)
         if dtype == "float32":
             ref_forward = reference_outputs(ref, problem.forward, problem.args())
-            for name, got, expected in zip(contract.returns(problem.forward), forward, ref_forward):
-                if name != "cache":
-                    assert_all_close(got, expected, problem.forward, name, dtype)
+            with seen_forward:
+                for name, got, expected in zip(contract.returns(problem.forward), forward, ref_forward):
+                    if name != "cache":
+                        assert_all_close(got, expected, problem.forward, name, dtype)
             ref_cache = ref_forward[contract.returns(problem.forward).index("cache")]
             ref_backward = getattr(ref, problem.backward)(*as_float64(problem.upstream), ref_cache,
                                                           **problem.backward_kwargs)
-            for name, got, expected in zip(contract.returns(problem.backward), backward, ref_backward):
-                assert_all_close(got, expected, problem.backward, name, dtype)
+            with seen_backward:
+                for name, got, expected in zip(contract.returns(problem.backward), backward, ref_backward):
+                    assert_all_close(got, expected, problem.backward, name, dtype)

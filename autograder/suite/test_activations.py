@@ -5,6 +5,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograder.failures import GradingFailure
+from autograder.suite.diagnosis import call_example, observing
 from autograder.suite.checks import assert_close, expect_array, expect_dtype
 from autograder.suite.work_done import require_work
 
@@ -19,13 +20,14 @@ EXTREME_64 = np.array([-1e4, -1000.0, -710.0, -709.0, -40.0, 0.0, 40.0, 709.0, 7
 EXTREME_32 = np.array([-1e4, -100.0, -89.0, -88.0, -20.0, 0.0, 20.0, 88.0, 89.0, 100.0, 1e4], np.float32)
 
 
-def student_value(student, function, z):
-    out = student.call(function, z).value
+def student_value(student, function, z, seen=lambda returned: returned):
+    out = seen(student.call(function, z)).value
     return expect_array(out, function, "its result", z.shape)
 
 
 def check_matches(student, ref, function, z):
-    assert_close(student_value(student, function, z), getattr(ref, function)(z), function, "the result")
+    with observing(call_example(function, [z])) as seen:
+        assert_close(student_value(student, function, z, seen), getattr(ref, function)(z), function, "the result")
 
 
 @given(z=Z)
@@ -56,14 +58,15 @@ def test_tanh_prime_matches_reference(student, ref, z):
 def test_activations_stable_at_extreme_inputs(student, ref, function):
     """activations are finite and exact at |z| up to 1e4, in float64 and float32"""
     for z in (EXTREME_64, EXTREME_32):
-        returned = student.call(function, z)
-        got = expect_array(returned.value, function, f"its result at z = {z.tolist()} ({z.dtype})", z.shape)
-        try:
-            assert_close(got, getattr(ref, function)(z.astype(np.float64)), function,
-                         f"the result at extreme z ({z.dtype})", z.dtype)
-        except GradingFailure as failure:
-            hint = f" Warnings raised: {'; '.join(returned.warnings)}." if returned.warnings else ""
-            raise GradingFailure(f"{failure}.{hint}") from None
+        with observing(call_example(function, [z])) as seen:
+            returned = seen(student.call(function, z))
+            got = expect_array(returned.value, function, f"its result at z = {z.tolist()} ({z.dtype})", z.shape)
+            try:
+                assert_close(got, getattr(ref, function)(z.astype(np.float64)), function,
+                             f"the result at extreme z ({z.dtype})", z.dtype)
+            except GradingFailure as failure:
+                hint = f" Warnings raised: {'; '.join(returned.warnings)}." if returned.warnings else ""
+                raise GradingFailure(f"{failure}.{hint}") from None
 
 
 # float32 at every number of dimensions (a fixed-dtype array slips in most
@@ -76,10 +79,11 @@ def test_activations_keep_dtype_and_shape(student, ref, function):
     """activations return the input's dtype (float64 and float32) and shape, for 0-d to 3-d arrays"""
     for dtype, shape in DTYPES_AND_SHAPES:
         z = np.linspace(-3, 3, int(np.prod(shape))).reshape(shape).astype(dtype)
-        got = student_value(student, function, z)
-        expect_dtype(got, function, f"the result for a {np.dtype(dtype)} array of shape {shape}", dtype)
-        assert_close(got, getattr(ref, function)(z.astype(np.float64)), function,
-                     f"the result for a {np.dtype(dtype)} array of shape {shape}", dtype)
+        with observing(call_example(function, [z])) as seen:
+            got = student_value(student, function, z, seen)
+            expect_dtype(got, function, f"the result for a {np.dtype(dtype)} array of shape {shape}", dtype)
+            assert_close(got, getattr(ref, function)(z.astype(np.float64)), function,
+                         f"the result for a {np.dtype(dtype)} array of shape {shape}", dtype)
 
 
 # How exactly each identity must hold, by the dtype the function returns

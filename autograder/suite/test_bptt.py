@@ -6,6 +6,7 @@ from autograder.failures import GradingFailure
 from autograder.suite import problems
 from autograder.suite.checks import (assert_all_close, assert_unmodified, expect_array, expect_dtype, expect_grads,
                                      outputs)
+from autograder.suite.diagnosis import call_example, observing
 from autograder.suite.inputs import TELLING, TINY, Case, cases, gradient_dict
 from autograder.suite.work_done import require_work
 
@@ -97,9 +98,10 @@ def global_norm(grads):
 def test_clip_gradients_matches_reference(student, ref, drawn, max_norm):
     """clip_gradients: scales by max_norm / global norm exactly when the norm exceeds max_norm, even exploding ones"""
     grads = gradient_dict(*drawn)
-    clipped = student.call("clip_gradients", grads, max_norm).value
-    assert_all_close(clipped, ref.clip_gradients(grads, max_norm), "clip_gradients",
-                     f"the result (global norm {global_norm(grads):.4g}, max_norm {max_norm})", drawn[2])
+    with observing(call_example("clip_gradients", [grads, max_norm])) as seen:
+        clipped = seen(student.call("clip_gradients", grads, max_norm)).value
+        assert_all_close(clipped, ref.clip_gradients(grads, max_norm), "clip_gradients",
+                         f"the result (global norm {global_norm(grads):.4g}, max_norm {max_norm})", drawn[2])
 
 
 def test_clip_gradients_properties(student, ref):
@@ -108,21 +110,27 @@ def test_clip_gradients_properties(student, ref):
     for seed, scale, max_norm, dtype in [(1, 10.0, 1.0, "float64"), (2, 0.01, 1.0, "float64"),
                                          (3, 10.0, 2.0, "float32")]:
         grads = gradient_dict(seed, scale, dtype)
-        returned = student.call("clip_gradients", grads, max_norm, watch=True)
-        assert_unmodified(returned, "clip_gradients")
-        clipped = expect_grads(returned.value, "clip_gradients", "the result", grads)
-        expect_dtype(clipped, "clip_gradients", "the result", dtype)
-        norm_before, norm_after = global_norm(grads), global_norm(clipped)
-        if norm_after > max(max_norm, norm_before) * (1 + 1e-6):
-            raise GradingFailure(f"clip_gradients: the global norm went from {norm_before:.4g} to {norm_after:.4g} "
-                                 f"with max_norm {max_norm}")
-        flat = np.concatenate([np.ravel(grads[k]) for k in grads]).astype(np.float64)
-        flat_clipped = np.concatenate([np.ravel(clipped[k]) for k in grads]).astype(np.float64)
-        cosine = flat @ flat_clipped / (np.linalg.norm(flat) * np.linalg.norm(flat_clipped) or 1.0)
-        if cosine < 1 - 1e-5:
-            raise GradingFailure("clip_gradients: the clipped gradients point in another direction "
-                                 f"(cosine {cosine:.6f}): scale every array by the same factor, "
-                                 "computed from the norm over all arrays together")
-        if norm_before <= max_norm and not np.allclose(flat, flat_clipped, rtol=1e-6, atol=0):
-            raise GradingFailure(f"clip_gradients: gradients of norm {norm_before:.4g} ≤ max_norm {max_norm} "
-                                 f"were changed; leave them as they are")
+        with observing(call_example("clip_gradients", [grads, max_norm])) as seen:
+            clip_properties_hold(seen(student.call("clip_gradients", grads, max_norm, watch=True)), grads, max_norm,
+                                 dtype)
+
+
+def clip_properties_hold(returned, grads, max_norm, dtype):
+    """What test_clip_gradients_properties asks of one call's result."""
+    assert_unmodified(returned, "clip_gradients")
+    clipped = expect_grads(returned.value, "clip_gradients", "the result", grads)
+    expect_dtype(clipped, "clip_gradients", "the result", dtype)
+    norm_before, norm_after = global_norm(grads), global_norm(clipped)
+    if norm_after > max(max_norm, norm_before) * (1 + 1e-6):
+        raise GradingFailure(f"clip_gradients: the global norm went from {norm_before:.4g} to {norm_after:.4g} "
+                             f"with max_norm {max_norm}")
+    flat = np.concatenate([np.ravel(grads[k]) for k in grads]).astype(np.float64)
+    flat_clipped = np.concatenate([np.ravel(clipped[k]) for k in grads]).astype(np.float64)
+    cosine = flat @ flat_clipped / (np.linalg.norm(flat) * np.linalg.norm(flat_clipped) or 1.0)
+    if cosine < 1 - 1e-5:
+        raise GradingFailure("clip_gradients: the clipped gradients point in another direction "
+                             f"(cosine {cosine:.6f}): scale every array by the same factor, "
+                             "computed from the norm over all arrays together")
+    if norm_before <= max_norm and not np.allclose(flat, flat_clipped, rtol=1e-6, atol=0):
+        raise GradingFailure(f"clip_gradients: gradients of norm {norm_before:.4g} ≤ max_norm {max_norm} "
+                             f"were changed; leave them as they are")

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import example, given
 
 from autograder.suite.checks import as_float64, assert_close, assert_unmodified, expect_dtype
+from autograder.suite.diagnosis import call_example, observing
 from autograder.suite.inputs import TELLING, cases
 from autograder.suite.work_done import require_work
 
@@ -17,9 +18,13 @@ def inputs_of(function, case):
     return case.cell_state_args() if function == "cell_state" else case.hidden_state_args()
 
 
-def check_gate(student, ref, function, args, dtype):
-    got = student.call(function, *args).value
-    assert_close(got, getattr(ref, function)(*as_float64(args)), function, "the result", dtype)
+def check_gate(student, ref, function, args, dtype, seen=None):
+    """The student's result on `args`, failing unless it matches the reference
+    (seen: the observing context to record it in, if not a new one)."""
+    seen = seen or observing(call_example(function, args))
+    with seen:
+        got = seen(student.call(function, *args)).value
+        assert_close(got, getattr(ref, function)(*as_float64(args)), function, "the result", dtype)
     return got
 
 
@@ -60,12 +65,16 @@ def test_lstm_gates_stable_at_extreme_inputs(student, ref, function):
 def test_lstm_gates_keep_dtype(student, ref, function):
     """returns the input's dtype (float64, float32), float32 to float32 accuracy"""
     for case in (TELLING, TELLING.as_dtype("float32")):
-        got = check_gate(student, ref, function, inputs_of(function, case), case.dtype)
-        expect_dtype(got, function, "the result", case.dtype)
+        args = inputs_of(function, case)
+        with observing(call_example(function, args)) as seen:
+            expect_dtype(check_gate(student, ref, function, args, case.dtype, seen), function, "the result",
+                         case.dtype)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_lstm_gates_arguments_unmodified(student, ref, function):
     """leaves its arguments unchanged"""
     require_work(student, ref, function)
-    assert_unmodified(student.call(function, *inputs_of(function, TELLING), watch=True), function)
+    args = inputs_of(function, TELLING)
+    with observing(call_example(function, args)) as seen:
+        assert_unmodified(seen(student.call(function, *args, watch=True)), function)

@@ -20,6 +20,7 @@ from autograder.failures import GradingFailure
 from autograder.suite import lessons
 from autograder.suite.checks import (as_float64, assert_close, assert_unmodified, describe, expect_array,
                                      expect_dtype, judged_at, outputs)
+from autograder.suite.diagnosis import call_example, observing
 from autograder.suite.inputs import TELLING, Case, cases
 from autograder.suite.work_done import NORMS, require_work   # NORMS: each norms function's problem
 
@@ -120,7 +121,8 @@ def test_encode_matches_reference(student, ref, drawn):
     """encode: the token ids of a text (unicode, punctuation, apostrophes, digits, unknown words) match the reference"""
     text, pairs = drawn
     vocab = dict(pairs)
-    assert_ids_match(student.call("encode", text, dict(vocab)).value, ref.encode(text, vocab), text, vocab)
+    with observing(call_example("encode", [text, vocab])) as seen:
+        assert_ids_match(seen(student.call("encode", text, dict(vocab))).value, ref.encode(text, vocab), text, vocab)
 
 
 # --- embed ------------------------------------------------------------------
@@ -132,7 +134,8 @@ def test_embed_matches_reference(student, ref, sizes):
     """embed: X[0, t] = E[ids[t]], of shape (1, T, D), matches the reference"""
     V, T, D, seed = sizes
     ids, E = lessons.token_ids(V, T, seed), lessons.embedding(V, D, seed)
-    assert_close(student.call("embed", ids, E).value, ref.embed(ids, E), "embed", "X")
+    with observing(call_example("embed", [ids, E])) as seen:
+        assert_close(seen(student.call("embed", ids, E)).value, ref.embed(ids, E), "embed", "X")
 
 
 # --- the gradient norms against the reference ------------------------------
@@ -192,8 +195,9 @@ def norms_match_reference(student, ref, function, case):
     args = NORMS[function](case).args()
     expected = getattr(ref, function)(*as_float64(args))
     every_step = lambda: step_norms(reference_dX(ref, function, args, np.ones))
-    assert_norms_close(student.call(function, *args).value, expected, function, case.dtype, "the reference",
-                       lambda got: norms_mistake(got, expected, every_step()))
+    with observing(call_example(function, args)) as seen:
+        assert_norms_close(seen(student.call(function, *args)).value, expected, function, case.dtype, "the reference",
+                           lambda got: norms_mistake(got, expected, every_step()))
 
 
 @given(case=cases())
@@ -238,8 +242,10 @@ def test_gradient_norms_agree_with_your_passes(student, ref, function, case):
     require_work(student, ref, function)
     problem = NORMS[function](case)
     forward, backward = PASSES[function]
-    got = student.call(function, *problem.args()).value
-    own = own_norms(student, function, problem)
+    seen = observing(call_example(function, problem.args()))
+    with seen:
+        got = seen(student.call(function, *problem.args())).value
+        own = own_norms(student, function, problem)
 
     def mistake(got):
         reference = getattr(ref, function)(*as_float64(problem.args()))
@@ -249,7 +255,8 @@ def test_gradient_norms_agree_with_your_passes(student, ref, function, case):
             where = f" (Your {forward} or {backward} differs from the reference too: see its own tests.)"
         return norms_mistake(got, own) + where
 
-    assert_norms_close(got, own, function, case.dtype, f"the dX of your own {forward} and {backward}", mistake)
+    with seen:
+        assert_norms_close(got, own, function, case.dtype, f"the dX of your own {forward} and {backward}", mistake)
 
 
 # --- the lesson: how far gradients reach -------------------------------------
@@ -370,25 +377,30 @@ def test_sequences_keep_dtype(student, ref):
     require_work(student, ref, *SEQUENCES)
     vocab = dict(lessons.BASIC_VOCAB)
     for text in (lessons.TELLING_TEXTS[0], ""):
-        ids = student.call("encode", text, dict(vocab)).value
-        if isinstance(ids, np.ndarray) and ids.dtype != np.int64:   # what else is wrong: the value tests say
-            raise GradingFailure(f"encode: the ids of {text!r} have dtype {ids.dtype}; expected int64 (an empty "
-                                 f"np.array([]) is float64: give dtype=np.int64)", cause="dtype")
+        with observing(call_example("encode", [text, vocab])) as seen:
+            ids = seen(student.call("encode", text, dict(vocab))).value
+            if isinstance(ids, np.ndarray) and ids.dtype != np.int64:   # what else is wrong: the value tests say
+                raise GradingFailure(f"encode: the ids of {text!r} have dtype {ids.dtype}; expected int64 (an "
+                                     f"empty np.array([]) is float64: give dtype=np.int64)", cause="dtype")
     ids = lessons.token_ids(6, TELLING.T, TELLING.seed)
     for dtype in ("float64", "float32"):
         E = lessons.embedding(6, TELLING.D, TELLING.seed, dtype)
-        expect_dtype(student.call("embed", ids, E).value, "embed", "X", dtype)
+        with observing(call_example("embed", [ids, E])) as seen:
+            expect_dtype(seen(student.call("embed", ids, E)).value, "embed", "X", dtype)
         case = TELLING.as_dtype(dtype)
         for function, make_problem in NORMS.items():
-            expect_dtype(student.call(function, *make_problem(case).args()).value, function, "g", dtype)
+            args = make_problem(case).args()
+            with observing(call_example(function, args)) as seen:
+                expect_dtype(seen(student.call(function, *args)).value, function, "g", dtype)
 
 
 def test_sequences_arguments_unmodified(student, ref):
     """encode, embed and the norms leave their arguments unchanged (vocab, ids, E, X, the states, params)"""
     require_work(student, ref, *SEQUENCES)
-    assert_unmodified(student.call("encode", lessons.TELLING_TEXTS[0], dict(lessons.BASIC_VOCAB), watch=True),
-                      "encode")
     ids = lessons.token_ids(6, TELLING.T, TELLING.seed)
-    assert_unmodified(student.call("embed", ids, lessons.embedding(6, TELLING.D, TELLING.seed), watch=True), "embed")
-    for function, make_problem in NORMS.items():
-        assert_unmodified(student.call(function, *make_problem(TELLING).args(), watch=True), function)
+    calls = [("encode", [lessons.TELLING_TEXTS[0], dict(lessons.BASIC_VOCAB)]),
+             ("embed", [ids, lessons.embedding(6, TELLING.D, TELLING.seed)])]
+    calls += [(function, make_problem(TELLING).args()) for function, make_problem in NORMS.items()]
+    for function, args in calls:
+        with observing(call_example(function, args)) as seen:
+            assert_unmodified(seen(student.call(function, *args, watch=True)), function)

@@ -60,6 +60,8 @@ class WrongCase:
     """One line a student would recognise."""
     edits: tuple
     """Edits of the solution copy, applied in order."""
+    misconception: str = "none"
+    """The id of the catalogued mistake it is (autograder/suite/misconceptions.toml), or "none"."""
 
 
 def solution_copy(reference_dir=REFERENCE_DIR) -> dict:
@@ -111,7 +113,7 @@ def load_wrong_cases(path=WRONG_TOML) -> list:
         if entry["mistake_in"] not in entry["affected"]:
             raise CorpusError(f"{where}: affected must include mistake_in")
         cases.append(WrongCase(entry["name"], entry["mistake_in"], tuple(entry["affected"]),
-                               entry["why"], _edits_of(entry, where)))
+                               entry["why"], _edits_of(entry, where), entry.get("misconception", "none")))
     return cases
 
 
