@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import paths, rubric as rubric_module
 from .intake import name_of
-from .reports.json_report import write_report
+from .report.json_report import write_report
 from .sandbox.outside import probing, zygote_client
 from .session.batch import Outcome, grade_batch
 from .session.suite import SuiteSession

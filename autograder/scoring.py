@@ -10,7 +10,7 @@ evenly over its instances; a test that does not count (a GPU test without
 import re
 
 from . import contract
-from .reports.model import PartResult, Report, TestResult
+from .report.model import PartResult, Report, TestResult
 from .rubric import RubricError
 
 

@@ -21,8 +21,8 @@ def add_arguments(parser):
 def run(args):
     from ..api import GraderFailed, GradingOptions, grade_one
     from ..intake import SubmissionError, name_of, prepare
-    from ..reports.json_report import write_report
-    from ..reports.text import report_text
+    from ..report.json_report import write_report
+    from ..report.text import report_text
     from ..sandbox.outside import probing
 
     if not Path(args.path).exists():

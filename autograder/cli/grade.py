@@ -27,7 +27,7 @@ def add_arguments(parser):
 
 def run(args):
     from ..api import GradingOptions, grade_many
-    from ..reports.json_report import write_atomic, write_summaries
+    from ..report.json_report import write_atomic, write_summaries
     from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
 
     out_dir = arguments.out_dir(args.out)
@@ -48,7 +48,7 @@ def run(args):
     for failure in failures:
         print(f"autograder: error: {failure}", file=sys.stderr)
     if args.format == "junit":
-        from ..reports.junit import junit_xml
+        from ..report.junit import junit_xml
         write_atomic(out_dir / "junit.xml", junit_xml(reports))
     below = [r for r in reports if args.fail_under is not None and r.score < args.fail_under]
     for r in below:

@@ -116,8 +116,8 @@ def run(root):
     """Grade root/submission into root/results/results.json (what run_autograder
     does). Returns the exit status: 1 when the grader itself failed."""
     from ..api import GraderFailed, GradingOptions, grade_one
-    from ..reports.gradescope import failure_results, results_json, validate
-    from ..reports.json_report import write_json
+    from ..report.gradescope import failure_results, results_json, validate
+    from ..report.json_report import write_json
     from ..sandbox.outside import probing
     from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
     root = Path(root)

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..reports.model import Report
-from ..reports.text import part_text
+from ..report.model import Report
+from ..report.text import part_text
 from .notebook import ASSIGNMENT, COURSE_DIR, ROOT, code_cell, dumps, is_grade_cell_code, notebook, student_notebook
 
 GRADE_TIMEOUT_S = 280     # under the course's Execute.timeout (300 s), so our message shows

@@ -19,7 +19,7 @@ from nbgrader.preprocessors import ClearSolutions, Execute, NbGraderPreprocessor
 from nbgrader.utils import determine_grade, is_grade
 
 from .. import release
-from ..reports.text import part_text
+from ..report.text import part_text
 from . import nbgrader as integration
 from .notebook import is_grade_cell_code
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import scoring
 from ..intake import SubmissionError, prepare
-from ..reports.model import Report
+from ..report.model import Report
 from . import forking
 
 # Each shard pays for a process and a worker (about 0.25 s of CPU): past a few,

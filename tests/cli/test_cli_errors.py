@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.reports.schema import validate_report
+from autograder.report.schema import validate_report
 
 try:
     from corpus.materialize import solution_copy

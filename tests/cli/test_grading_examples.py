@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder import rubric as rubric_module
-from autograder.reports.schema import validate_report, validate_summary
+from autograder.report.schema import validate_report, validate_summary
 
 try:
     import golden

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.reports.junit import junit_xml
-from autograder.reports.model import PartResult, Report, TestResult
+from autograder.report.junit import junit_xml
+from autograder.report.model import PartResult, Report, TestResult
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "submissions"

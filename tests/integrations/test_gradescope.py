@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.integrations import gradescope
-from autograder.reports import gradescope as results_format
+from autograder.report import gradescope as results_format
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -54,7 +54,7 @@ def test_zip_holds_what_gradescope_runs(autograder_zip):
     for script in ("setup.sh", "run_autograder"):
         assert (infos[script].external_attr >> 16) & stat.S_IXUSR, script
     for name in ("autograder/api.py", "autograder/cli/grade.py", "autograder/rubric.toml", "autograder/suite/conftest.py",
-                 "autograder/sandbox/inside/run.py", "autograder/reports/report.schema.json",
+                 "autograder/sandbox/inside/run.py", "autograder/report/report.schema.json",
                  "reference/lstm.py", "assignments/rnn.py"):
         assert name in infos, name
     assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc")]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder.integrations import gradescope
-from autograder.reports import gradescope as results_format
+from autograder.report import gradescope as results_format
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"

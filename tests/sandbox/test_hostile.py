@@ -34,7 +34,7 @@ import pytest
 
 from autograder.sandbox.outside import probing, zygote_client
 
-from autograder.reports.schema import validate_report
+from autograder.report.schema import validate_report
 
 try:
     import golden

@@ -285,7 +285,7 @@ def test_a_failure_on_the_standin_says_it_may_be_the_standins(standin_batch):
 
 def test_gpu_reports_validate(standin_batch):
     """Are the reports of a --gpu batch valid against the published schema?"""
-    schema = importlib.import_module("autograder.reports.schema")
+    schema = importlib.import_module("autograder.report.schema")
     for report in standin_batch[1].values():
         schema.validate_report(report)
 

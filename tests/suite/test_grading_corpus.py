@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import contract, rubric
-from autograder.reports.schema import validate_report
+from autograder.report.schema import validate_report
 
 try:
     import golden

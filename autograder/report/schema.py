@@ -5,7 +5,7 @@ files `python -m autograder grade` writes. The schemas fix the shape; the
 checks here add what a schema cannot say: totals add up, a passed test earns
 its points, a failed one says why.
 
-    from autograder.reports.schema import validate_report
+    from autograder.report.schema import validate_report
     validate_report(json.loads(path.read_text()))   # raises ReportInvalid
 
 Every report is validated as it is written, so validation is made fast: a
@@ -34,7 +34,7 @@ class ReportInvalid(ValueError):
 @functools.cache
 def load_schema(name):
     """The parsed schema `name` ("report" or "summary")."""
-    return json.loads(resources.files("autograder.reports").joinpath(f"{name}.schema.json").read_text("utf-8"))
+    return json.loads(resources.files("autograder.report").joinpath(f"{name}.schema.json").read_text("utf-8"))
 
 
 @functools.cache

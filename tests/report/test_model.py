@@ -2,7 +2,7 @@
 the same report, field for field, whatever fields the suite added."""
 import pytest
 
-from autograder.reports.model import Report
+from autograder.report.model import Report
 
 
 def test_reports_read_back_write_the_same_json(examples_batch):
