@@ -39,6 +39,44 @@ FUNCTIONS = {
     "gru_gradient_norms": ("sequences", ("g",)),
 }
 
+# What each function is built from, by the contract's rules (suite/compositions.py
+# computes each from these): the gates from sigmoid or tanh, a step from the
+# gates, a sequence from its step, the bidirectional and stacked passes from
+# lstm_forward, the norms from the passes. A backward is built from its forward
+# (whose values it differentiates) and what its own rule calls. A mistake in a
+# part shows in everything built from it: error carried forward
+# (suite/carry_forward.py) keeps those functions' credit.
+LSTM_GATES = ("forget_gate", "input_gate", "input_node", "output_gate")
+BUILT_FROM = {
+    "sigmoid_prime": ("sigmoid",),
+    "tanh_prime": ("tanh",),
+    "forget_gate": ("sigmoid",),
+    "input_gate": ("sigmoid",),
+    "input_node": ("tanh",),
+    "output_gate": ("sigmoid",),
+    "hidden_state": ("tanh",),
+    "rnn_step_forward": ("tanh",),
+    "rnn_step_backward": ("rnn_step_forward", "tanh", "tanh_prime"),
+    "rnn_forward": ("rnn_step_forward",),
+    "rnn_backward": ("rnn_forward", "rnn_step_forward", "rnn_step_backward"),
+    "lstm_step_forward": LSTM_GATES + ("cell_state", "hidden_state"),
+    "lstm_step_backward": ("lstm_step_forward",) + LSTM_GATES + ("cell_state", "hidden_state", "tanh",
+                                                                   "sigmoid_prime", "tanh_prime"),
+    "lstm_forward": ("lstm_step_forward",),
+    "lstm_backward": ("lstm_forward", "lstm_step_forward", "lstm_step_backward"),
+    "bilstm_forward": ("lstm_forward",),
+    "bilstm_backward": ("bilstm_forward", "lstm_forward", "lstm_backward"),
+    "stacked_lstm_forward": ("lstm_forward",),
+    "stacked_lstm_backward": ("stacked_lstm_forward", "lstm_forward", "lstm_backward"),
+    "gru_step_forward": ("sigmoid", "tanh"),
+    "gru_step_backward": ("gru_step_forward", "sigmoid", "tanh", "sigmoid_prime", "tanh_prime"),
+    "gru_forward": ("gru_step_forward",),
+    "gru_backward": ("gru_forward", "gru_step_forward", "gru_step_backward"),
+    "rnn_gradient_norms": ("rnn_forward", "rnn_backward"),
+    "lstm_gradient_norms": ("lstm_forward", "lstm_backward"),
+    "gru_gradient_norms": ("gru_forward", "gru_backward"),
+}
+
 # The submission's files, in the order of the students' work (each builds on those before it).
 MODULES = tuple(dict.fromkeys(module for module, _ in FUNCTIONS.values()))
 
