@@ -16,7 +16,7 @@ from autograder import contract
 from autograder.failures import GradingFailure
 from autograder.sandbox.outside.student_code import StudentCode
 from autograder.session.state import state_of
-from autograder.suite import diagnosis
+from autograder.suite import carry_forward, diagnosis
 
 
 class Reference:
@@ -112,6 +112,8 @@ def pytest_json_runtest_metadata(item, call):
                 metadata["example"], metadata["example_shrunk"] = example
             # The known mistake that explains it, if one does (diagnosis.py); only failures pay for this.
             diagnosis.annotate(metadata, failure, item.funcargs.get("ref"))
+            # Whether it is right given the student's own parts (carry_forward.py): scoring.py keeps credit.
+            carry_forward.annotate(metadata, failure, code, item.funcargs.get("ref"))
     return metadata
 
 

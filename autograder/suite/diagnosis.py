@@ -52,6 +52,8 @@ class Example:
     arguments: Callable
     dtype: str
     runs: tuple
+    problem: object = None     # the Problem of a forward or backward example (problems.py)
+    upstream: list = None      # a backward example's upstream gradients
 
     def call(self, modules):
         """The result of `modules`' function on this example, or the exception it raised."""
@@ -96,7 +98,7 @@ class observing:
 
 # --- examples -------------------------------------------------------------------
 
-def _dtype_of(args):
+def dtype_of(args):
     for value in _leaves(args):
         if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES:
             return value.dtype.name
@@ -118,13 +120,13 @@ def call_example(function, args, kwargs=None):
     """`function(*args, **kwargs)`."""
     kwargs = kwargs or {}
     return Example(function, lambda modules: (copy.deepcopy(list(args)), copy.deepcopy(kwargs)),
-                   _dtype_of(args), (function,))
+                   dtype_of(args), (function,))
 
 
 def forward_example(problem):
     """A Problem's forward on its arguments."""
     return Example(problem.forward, lambda modules: (copy.deepcopy(problem.args()), {}), problem.dtype,
-                   (problem.forward,))
+                   (problem.forward,), problem)
 
 
 def backward_example(problem, upstream=None):
@@ -136,7 +138,8 @@ def backward_example(problem, upstream=None):
         forward = getattr(modules, problem.forward)(*copy.deepcopy(problem.args()))
         cache = forward[contract.returns(problem.forward).index("cache")]
         return [*copy.deepcopy(list(upstream)), cache], dict(problem.backward_kwargs)
-    return Example(problem.backward, arguments, problem.dtype, (problem.forward, problem.backward))
+    return Example(problem.backward, arguments, problem.dtype, (problem.forward, problem.backward), problem,
+                   list(upstream))
 
 
 # --- judging a mutant against the student -----------------------------------------

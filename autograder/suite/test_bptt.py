@@ -6,7 +6,7 @@ from autograder.failures import GradingFailure
 from autograder.suite import problems
 from autograder.suite.checks import (assert_all_close, assert_unmodified, expect_array, expect_dtype, expect_grads,
                                      outputs)
-from autograder.suite.diagnosis import call_example, observing
+from autograder.suite.diagnosis import backward_example, call_example, observing
 from autograder.suite.inputs import TELLING, TINY, Case, cases, gradient_dict
 from autograder.suite.work_done import require_work
 
@@ -39,14 +39,15 @@ def test_rnn_backward_reaches_every_step(student, ref):
     cache = problems.student_cache(student, problem)
     dH = np.zeros_like(problem.upstream[0])
     dH[:, -1] = problem.upstream[0][:, -1]
-    dX, dh0, _ = outputs(student.call("rnn_backward", dH, cache), "rnn_backward")
-    dX = expect_array(dX, "rnn_backward", "dX", problem.blocks["X"].shape)
-    dh0 = expect_array(dh0, "rnn_backward", "dh0", problem.blocks["h0"].shape)
-    silent = [t for t in range(dH.shape[1]) if not np.any(dX[:, t])]
-    if silent or not np.any(dh0):
-        where = f"dX[:, t] for t = {silent}" if silent else "dh0"
-        raise GradingFailure(f"rnn_backward: with ∂L/∂h only at the last step, {where} is zero: the gradient "
-                             f"does not flow back through time. Carry dh_prev from step t into step t−1.")
+    with observing(backward_example(problem, [dH])) as seen:
+        dX, dh0, _ = outputs(seen(student.call("rnn_backward", dH, cache)), "rnn_backward")
+        dX = expect_array(dX, "rnn_backward", "dX", problem.blocks["X"].shape)
+        dh0 = expect_array(dh0, "rnn_backward", "dh0", problem.blocks["h0"].shape)
+        silent = [t for t in range(dH.shape[1]) if not np.any(dX[:, t])]
+        if silent or not np.any(dh0):
+            where = f"dX[:, t] for t = {silent}" if silent else "dh0"
+            raise GradingFailure(f"rnn_backward: with ∂L/∂h only at the last step, {where} is zero: the gradient "
+                                 f"does not flow back through time. Carry dh_prev from step t into step t−1.")
 
 
 @given(case=LONG, k=TRUNCATION)

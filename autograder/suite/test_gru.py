@@ -6,6 +6,7 @@ from hypothesis import example, given, settings
 from autograder.failures import GradingFailure
 from autograder.suite import problems
 from autograder.suite.checks import expect_array, outputs
+from autograder.suite.diagnosis import forward_example, observing
 from autograder.suite.inputs import TELLING, TINY, cases
 from autograder.suite.work_done import require_work
 
@@ -84,11 +85,12 @@ def test_gru_state_between_h_prev_and_candidate(student, ref):
     """gru_step_forward: h lies between h_prev and H̃ ∈ (−1, 1) elementwise"""
     require_work(student, ref, "gru_step_forward")
     problem = problems.gru_step(TELLING)
-    h = expect_array(outputs(student.call("gru_step_forward", *problem.args()), "gru_step_forward")[0],
-                     "gru_step_forward", "h", (TELLING.N, TELLING.H))
-    h_prev = problem.blocks["h_prev"]
-    # h is a convex combination of h_prev and H̃ ∈ (−1, 1).
-    low, high = np.minimum(h_prev, -1), np.maximum(h_prev, 1)
-    if (h < low - 1e-12).any() or (h > high + 1e-12).any():
-        raise GradingFailure("gru_step_forward: h must lie between h_prev and H̃ ∈ (−1, 1), since "
-                             "h = Z ⊙ h_prev + (1 − Z) ⊙ H̃ with Z ∈ (0, 1)")
+    with observing(forward_example(problem)) as seen:
+        h = expect_array(outputs(seen(student.call("gru_step_forward", *problem.args())), "gru_step_forward")[0],
+                         "gru_step_forward", "h", (TELLING.N, TELLING.H))
+        h_prev = problem.blocks["h_prev"]
+        # h is a convex combination of h_prev and H̃ ∈ (−1, 1).
+        low, high = np.minimum(h_prev, -1), np.maximum(h_prev, 1)
+        if (h < low - 1e-12).any() or (h > high + 1e-12).any():
+            raise GradingFailure("gru_step_forward: h must lie between h_prev and H̃ ∈ (−1, 1), since "
+                                 "h = Z ⊙ h_prev + (1 − Z) ⊙ H̃ with Z ∈ (0, 1)")

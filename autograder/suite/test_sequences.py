@@ -261,9 +261,9 @@ def test_gradient_norms_agree_with_your_passes(student, ref, function, case):
 
 # --- the lesson: how far gradients reach -------------------------------------
 
-def norms_of(student, function, args, T):
-    """The student's norms (T,) for `args`."""
-    return expect_array(student.call(function, *args).value, function, "g", (T,))
+def norms_of(student, function, args, T, seen):
+    """The student's norms (T,) for `args`, recorded by the observing context `seen`."""
+    return expect_array(seen(student.call(function, *args)).value, function, "g", (T,))
 
 
 @given(sizes=SCALED_SIZES)
@@ -273,10 +273,16 @@ def test_rnn_gradients_vanish_with_small_recurrent_weights(student, ref, sizes):
     require_work(student, ref, "rnn_gradient_norms")
     N, T, H, extra, seed = sizes
     args = lessons.scaled_rnn(N, T, H, H + extra, seed, lessons.VANISHING_SCALE, 1.0)
-    g = norms_of(student, "rnn_gradient_norms", args, T)
-    _, high = lessons.step_ratio_bounds(ref.rnn_forward(*args)[0], lessons.VANISHING_SCALE)
+    with observing(call_example("rnn_gradient_norms", args)) as seen:
+        g = norms_of(student, "rnn_gradient_norms", args, T, seen)
+        _, high = lessons.step_ratio_bounds(ref.rnn_forward(*args)[0], lessons.VANISHING_SCALE)
+        assert_vanishes(g, high)
+
+
+def assert_vanishes(g, high):
+    """Fail unless norms g (T,) shrink from each step to the one before by at most `high` (T,)."""
     slack = RATIO_SLACK[g.dtype.name]
-    for t in reversed(range(T - 1)):
+    for t in reversed(range(g.shape[0] - 1)):
         if g[t] > high[t] * g[t + 1] * (1 + slack):
             raise GradingFailure(
                 f"rnn_gradient_norms: with small recurrent weights (‖W_hh‖ = {lessons.VANISHING_SCALE}) the "
@@ -292,13 +298,19 @@ def test_rnn_gradients_explode_with_large_recurrent_weights(student, ref, sizes)
     require_work(student, ref, "rnn_gradient_norms")
     N, T, H, extra, seed = sizes
     args = lessons.scaled_rnn(N, T, H, H + extra, seed, lessons.EXPLODING_SCALE, lessons.EXPLODING_INPUT)
-    g = norms_of(student, "rnn_gradient_norms", args, T)
-    low, _ = lessons.step_ratio_bounds(ref.rnn_forward(*args)[0], lessons.EXPLODING_SCALE)
+    with observing(call_example("rnn_gradient_norms", args)) as seen:
+        g = norms_of(student, "rnn_gradient_norms", args, T, seen)
+        low, _ = lessons.step_ratio_bounds(ref.rnn_forward(*args)[0], lessons.EXPLODING_SCALE)
+        assert_explodes(g, low)
+
+
+def assert_explodes(g, low):
+    """Fail unless norms g (T,) grow from each step to the one before by at least `low` (T,)."""
     if not g[-1] > 0:
         raise GradingFailure(f"rnn_gradient_norms: g[T−1] = {g[-1]:.4g}; the last hidden state depends on the "
                              f"last input, so its gradient there is not 0")
     slack = RATIO_SLACK[g.dtype.name]
-    for t in reversed(range(T - 1)):
+    for t in reversed(range(g.shape[0] - 1)):
         if g[t] < low[t] * g[t + 1] * (1 - slack):
             raise GradingFailure(
                 f"rnn_gradient_norms: with large recurrent weights (‖W_hh‖ = {lessons.EXPLODING_SCALE}) and "
@@ -326,16 +338,18 @@ def test_lstm_gradients_reach_back_with_forget_gate_open(student, ref):
     """lstm_gradient_norms: with the forget gate held near 1 the first words' norms stay within a factor 10 of the last words' over 60 steps"""
     require_work(student, ref, "lstm_gradient_norms")
     args = lessons.gated("lstm", LESSON_SEED)
-    assert_reaches_back(norms_of(student, "lstm_gradient_norms", args, lessons.LONG_T), "lstm_gradient_norms",
-                        "forget gate (b_f = 6, so F ≈ 0.998)")
+    with observing(call_example("lstm_gradient_norms", args)) as seen:
+        assert_reaches_back(norms_of(student, "lstm_gradient_norms", args, lessons.LONG_T, seen),
+                            "lstm_gradient_norms", "forget gate (b_f = 6, so F ≈ 0.998)")
 
 
 def test_gru_gradients_reach_back_with_update_gate_near_one(student, ref):
     """gru_gradient_norms: with the update gate held near 1 the first words' norms stay within a factor 10 of the last words' over 60 steps"""
     require_work(student, ref, "gru_gradient_norms")
     args = lessons.gated("gru", LESSON_SEED)
-    assert_reaches_back(norms_of(student, "gru_gradient_norms", args, lessons.LONG_T), "gru_gradient_norms",
-                        "update gate (b_z = 6, so Z ≈ 0.998: h mostly keeps h_prev)")
+    with observing(call_example("gru_gradient_norms", args)) as seen:
+        assert_reaches_back(norms_of(student, "gru_gradient_norms", args, lessons.LONG_T, seen),
+                            "gru_gradient_norms", "update gate (b_z = 6, so Z ≈ 0.998: h mostly keeps h_prev)")
 
 
 def test_word_order_changes_rnn_state(student, ref):
