@@ -25,11 +25,17 @@ except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04 image): th
 KEYS = {
     "": {"grading", "causes", "parts", "tests"},
     "causes": {"dtype", "shape", "type", "mutation", "crash", "trivial"},  # "value": the test's own hint
-    "grading": {"call_timeout_s", "budget_s", "allowed_imports", "limits"},
+    "grading": {"call_timeout_s", "budget_s", "allowed_imports", "limits", "consequential_errors",
+                "carried_credit"},
     "grading.limits": {limit.name for limit in fields(Limits)},
-    "parts.*": {"title"},
+    "parts.*": {"title", "consequential_errors"},
     "tests.*": {"part", "points", "hint", "public", "gpu", "tags"},
 }
+
+
+# What a failure that follows from a mistake in another function costs
+# (suite/carry_forward.py): a share of its points ("carry-forward") or all of them.
+CONSEQUENTIAL_ERRORS = ("carry-forward", "penalize")
 
 
 class RubricError(Exception):
@@ -41,6 +47,7 @@ class Part:
     key: str
     number: int
     title: str
+    consequential_errors: str = "carry-forward"   # the part's own rule, or the rubric's
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,15 @@ class Rubric:
     budget_s: float = 120.0
     allowed_imports: tuple = ()
     causes: dict = field(default_factory=dict)   # a failure's cause -> the hint shown with it
+    carried_credit: float = 0.9   # the share of its points a test keeps when the error is carried forward
 
     def max_score(self, gpu=False):
         return sum(t.points for t in self.tests.values() if gpu or not t.gpu)
+
+    def kept_share(self, test):
+        """The share of `test`'s points kept when it fails only because of a
+        mistake in another function (carry_forward.py): per its part's rule."""
+        return self.carried_credit if self.parts[test.part].consequential_errors == "carry-forward" else 0.0
 
 
 def load(path=DEFAULT_RUBRIC):
@@ -101,10 +114,20 @@ def _check_keys(table, path=(), rule=""):
             _check_keys(value, path + (key,), inner)
 
 
+def _rule(value, where):
+    if value not in CONSEQUENTIAL_ERRORS:
+        raise ValueError(f"{where}consequential_errors is {value!r}; it must be one of "
+                         f"{', '.join(map(repr, CONSEQUENTIAL_ERRORS))}")
+    return value
+
+
 def _build(data):
+    grading = data.get("grading", {})
+    rule = _rule(grading.get("consequential_errors", "carry-forward"), "[grading] ")
     parts = {}
     for number, (key, part) in enumerate(data["parts"].items(), start=1):
-        parts[key] = Part(key, number, str(part["title"]))
+        parts[key] = Part(key, number, str(part["title"]),
+                          _rule(part.get("consequential_errors", rule), f"[parts.{key}] "))
     tests, counters = {}, {key: 0 for key in parts}
     for key, entry in data["tests"].items():
         part = entry["part"]
@@ -117,8 +140,11 @@ def _build(data):
         tests[key] = TestEntry(key, part, f"{parts[part].number}.{counters[part]}", points,
                                str(entry.get("hint", "")), bool(entry.get("public", False)),
                                bool(entry.get("gpu", False)), tuple(entry.get("tags", ())))
-    grading = data.get("grading", {})
     limits = Limits(**grading.get("limits", {}))
     causes = {str(cause): str(hint) for cause, hint in data.get("causes", {}).items()}
+    credit = float(grading.get("carried_credit", 0.9))
+    if not 0 <= credit <= 1:
+        raise ValueError(f"[grading] carried_credit is {credit}; it must be between 0 and 1")
     return Rubric(parts, tests, limits, float(grading.get("call_timeout_s", 5.0)),
-                  float(grading.get("budget_s", 120.0)), tuple(grading.get("allowed_imports", ())), causes)
+                  float(grading.get("budget_s", 120.0)), tuple(grading.get("allowed_imports", ())), causes,
+                  credit)

@@ -110,8 +110,10 @@ def report_inconsistencies(report):
             problems.append(f"{where}: score {t['score']} exceeds max_score {t['max_score']}")
         if t["status"] == "passed" and not close(t["score"], t["max_score"]):
             problems.append(f"{where}: passed but scored {t['score']} of {t['max_score']}")
-        if t["status"] == "failed" and t["score"] != 0:
-            problems.append(f"{where}: failed but scored {t['score']}")
+        kept = t.get("carried_forward", {}).get("kept", 0)
+        if t["status"] == "failed" and not close(t["score"], kept):
+            problems.append(f"{where}: failed but scored {t['score']}"
+                            + (f", not the {kept} its carried-forward error keeps" if kept else ""))
         if t["status"] == "failed" and not t["output"].strip():
             problems.append(f"{where}: failed without saying why (empty output)")
         if t["outcome"] == "skipped" and (t["status"] != "passed" or t["max_score"] != 0):
