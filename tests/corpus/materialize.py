@@ -5,7 +5,8 @@ reference so that nothing is written twice:
 
 - wrong cases (`wrong.toml`): one realistic student mistake each, written as
   find/replace edits of the *solution copy* (reference/ with its
-  `### BEGIN SOLUTION` / `### END SOLUTION` marker lines deleted);
+  `### BEGIN SOLUTION` / `### END SOLUTION` marker lines deleted), or of a
+  correct solution named as the case's `base`;
 - correct solutions (`correct/<name>/`): folders holding only the files they
   rewrite; the other files come from the solution copy.
 
@@ -62,6 +63,8 @@ class WrongCase:
     """Edits of the solution copy, applied in order."""
     misconception: str = "none"
     """The id of the catalogued mistake it is (autograder/suite/misconceptions.toml), or "none"."""
+    base: str = ""
+    """The correct solution (correct/<base>/) the edits apply to; "" for the solution copy."""
 
 
 def solution_copy(reference_dir=REFERENCE_DIR) -> dict:
@@ -113,7 +116,8 @@ def load_wrong_cases(path=WRONG_TOML) -> list:
         if entry["mistake_in"] not in entry["affected"]:
             raise CorpusError(f"{where}: affected must include mistake_in")
         cases.append(WrongCase(entry["name"], entry["mistake_in"], tuple(entry["affected"]),
-                               entry["why"], _edits_of(entry, where), entry.get("misconception", "none")))
+                               entry["why"], _edits_of(entry, where), entry.get("misconception", "none"),
+                               entry.get("base", "")))
     return cases
 
 
@@ -139,9 +143,14 @@ def _write(sources, dest_dir) -> Path:
     return dest
 
 
+def base_sources(case, reference_dir=REFERENCE_DIR) -> dict:
+    """File name -> source of what `case` edits: its base solution, or the solution copy."""
+    return correct_sources(case.base, reference_dir) if case.base else solution_copy(reference_dir)
+
+
 def wrong_sources(case, reference_dir=REFERENCE_DIR) -> dict:
     """File name -> source of the wrong submission `case`."""
-    return apply_edits(solution_copy(reference_dir), case.edits, case.name)
+    return apply_edits(base_sources(case, reference_dir), case.edits, case.name)
 
 
 def materialize_wrong(case, dest_dir, reference_dir=REFERENCE_DIR) -> Path:

@@ -32,6 +32,7 @@ CORRECT = corpus.correct_names()
 WRONG_PREFIX, CORRECT_PREFIX = corpus.WRONG_PREFIX, corpus.CORRECT_PREFIX
 TRIVIAL = [corpus.TRIVIAL_PREFIX + kind for kind in trivial.kinds()]
 EXPECTED = scores.expected_scores()
+EXPECTED_PENALIZED = scores.expected_scores(rule="penalize")
 # The diagnoses on the corpus, as measured (python -m tests.corpus.diagnoses REPORTS):
 # 61 of 63 wrong submissions named with their own misconception, none wrongly.
 # The two left: clip_norm_not_sqrt fails only where float32 squares overflow, and
@@ -111,6 +112,39 @@ def test_wrong_case_fails_on_its_mistake(corpus_batch, case):
         f"failed:\n{failures(failed) or '  none'}")
 
 
+BUILT_FROM_PARTS = [case for case in CASES if case.base == "from_parts"]
+
+
+def own_functions(case):
+    """The functions whose tests a wrong case built from parts may fail in full: the one holding
+    the mistake, and the backward of a forward holding it (a backward is judged on the cache its
+    own forward gives, so a forward's mistake reaches it; see docs/instructors.md)."""
+    own = {case.mistake_in}
+    if case.mistake_in.endswith("_forward"):
+        own.add(case.mistake_in.replace("_forward", "_backward"))
+    return own
+
+
+@pytest.mark.parametrize("case", BUILT_FROM_PARTS, ids=[c.name for c in BUILT_FROM_PARTS])
+def test_a_mistake_costs_its_callers_only_their_reference_share(corpus_batch, case):
+    """Error carried forward: does a wrong submission built from its parts lose points only in the
+    function holding the mistake, every other failure keeping the rubric's carried_credit of its points?"""
+    report = wrong_report(corpus_batch, case)
+    share = rubric.load().carried_credit
+    lost = []
+    for test in report["tests"]:
+        if test["status"] != "failed":
+            continue
+        carried = test.get("carried_forward")
+        named = test["output"].split(":", 1)[0].split(" ", 1)[0]
+        if carried is None and named not in own_functions(case):
+            lost.append(f"  {test['number']} {test['name']}: not carried forward: {test['output'][:300]}")
+        elif carried is not None and abs(test["score"] - round(share * test["max_score"], 6)) > 1e-6:
+            lost.append(f"  {test['number']} {test['name']}: kept {test['score']} of {test['max_score']}")
+    assert not lost, f"{case.name} (mistake in {case.mistake_in}):\n" + "\n".join(lost)
+    assert report["start_here"][0]["function"] in own_functions(case) | {case.mistake_in}
+
+
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_solution_earns_full_marks(corpus_batch, name):
     """Does a correct solution written differently from the reference earn 100/100?"""
@@ -141,6 +175,40 @@ def test_every_submission_earns_its_pinned_score(corpus_batch):
     assert not moved, ("scores moved (name: pinned -> earned); explain each change, then rewrite the file "
                        "with `python -m tests.corpus.scores REPORTS`:\n"
                        + "\n".join(f"  {n}: {e} -> {g}" for n, (e, g) in sorted(moved.items())))
+
+
+def test_every_submission_earns_its_pinned_score_with_consequential_errors_penalized(corpus_batch):
+    """Had the rubric penalized consequential errors, would every corpus submission earn the total pinned
+    for that (scores.toml [penalize]: what the grader gave before error carried forward)?"""
+    graded, _ = corpus_batch
+    got = {name: scores.penalized(report) for name, report in graded.reports.items()}
+    moved = {name: (EXPECTED_PENALIZED.get(name), got.get(name)) for name in set(got) | set(EXPECTED_PENALIZED)
+             if EXPECTED_PENALIZED.get(name) is None or got.get(name) is None
+             or abs(EXPECTED_PENALIZED[name] - got[name]) > 1e-6}
+    assert not moved, "\n".join(f"  {n}: {e} -> {g}" for n, (e, g) in sorted(moved.items()))
+
+
+@pytest.mark.parametrize("rule", ["grading", "part"])
+def test_a_rubric_that_penalizes_consequential_errors_keeps_nothing(grading, tmp_path, rule):
+    """With consequential_errors = "penalize" (for the whole rubric, or for the LSTM parts alone), does a
+    forget gate written with tanh cost every test built on it in full, as pinned, saying so?"""
+    text = rubric.DEFAULT_RUBRIC.read_text(encoding="utf-8")
+    if rule == "grading":
+        text = text.replace('consequential_errors = "carry-forward"', 'consequential_errors = "penalize"')
+    else:
+        for part in ("lstm", "lstm_variants", "sequences"):
+            text = text.replace(f"[parts.{part}]\n", f'[parts.{part}]\nconsequential_errors = "penalize"\n')
+    (tmp_path / "rubric.toml").write_text(text, encoding="utf-8")
+    case = next(c for c in CASES if c.name == "parts_forget_gate_tanh")
+    folder = corpus.materialize_wrong(case, tmp_path / case.name)
+    graded = grading.grade_cli([folder], tmp_path / "out", extra=["--rubric", str(tmp_path / "rubric.toml")])
+    report = graded.report(case.name)
+    validate_report(report)
+    assert report["score"] == EXPECTED_PENALIZED[WRONG_PREFIX + case.name]
+    carried = [test for test in report["tests"] if "carried_forward" in test]
+    assert carried and all(test["score"] == 0 and test["carried_forward"]["kept"] == 0 for test in carried)
+    assert all("no credit kept" in test["output"] for test in carried)
+    assert report["output"].splitlines()[1].startswith("Start here: forget_gate; ")
 
 
 def test_one_policy_costs_only_its_own_tests(corpus_batch):
