@@ -12,15 +12,25 @@ lstm_step_forward. The grading suite checks much more (other sizes, extreme
 inputs, float32 values, CuPy), so passing these is a good start, not a grade.
 
 Your files are imported from this folder, or from the folder named by the
-environment variable STUDENT_DIR (make check STUDENT=path/to/folder).
+environment variable STUDENT_DIR (make check STUDENT=path/to/folder). If you
+work in Jupyter, name your notebook instead (make check STUDENT=work.ipynb), or
+a folder that holds one notebook and none of the five files: its code cells
+are run in order, IPython magics (%) and shell escapes (!) left out, as the
+grader does.
+
+When a check fails because a function it calls is wrong, fix that one first:
+the last lines say where to start ("Start here: forget_gate; 9 other failures
+may follow from it").
 
 Generated from the reference by autograder/release.py; do not edit.
 """
 import importlib
 import json
+import linecache
 import os
 import sys
 import traceback
+import types
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -48,35 +58,54 @@ GRAD_EPS = 1e-6                 # step of the central differences
 GRAD_RTOL, GRAD_ATOL = 1e-5, 1e-8  # agreement with the central differences
 
 
-# Your code
+# Your code: a folder of files, or a notebook
+
+def student_source():
+    """Your work: the folder named by STUDENT_DIR (default: this one), or a notebook:
+    a .ipynb path, or the one notebook of a folder that holds none of the five files."""
+    path = Path(os.environ.get("STUDENT_DIR") or HERE).resolve()
+    if path.is_dir() and not any((path / f"{name}.py").is_file() for name in MODULES):
+        notebooks = sorted(path.glob("*.ipynb"))
+        if len(notebooks) == 1:
+            return notebooks[0]
+    return path
+
 
 def student_dir():
-    """The folder holding your activations.py, rnn.py, lstm.py, gru.py and sequences.py."""
-    return Path(os.environ.get("STUDENT_DIR") or HERE).resolve()
+    """The folder holding your files (or your notebook)."""
+    source = student_source()
+    return source.parent if source.suffix == ".ipynb" else source
 
 
-def load_modules(folder, keep=False):
-    """Import activations, rnn, lstm, gru and sequences from `folder` by their plain names.
+def load_modules(source, keep=False):
+    """Import activations, rnn, lstm, gru and sequences from `source`: a folder, by
+    their plain names, or a notebook (load_notebook).
 
     Returns {name: the module, or the exception that stopped its import}.
     With keep=False, sys.path and sys.modules are restored afterwards.
     """
-    folder = Path(folder).resolve()
+    source = Path(source).resolve()
     saved_modules = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
     saved_path, saved_bytecode = list(sys.path), sys.dont_write_bytecode
-    sys.path.insert(0, str(folder))
+    sys.path.insert(0, str(source.parent if source.suffix == ".ipynb" else source))
     sys.dont_write_bytecode = True
     importlib.invalidate_caches()
-    loaded = {}
     try:
+        if source.suffix == ".ipynb":
+            return load_notebook(source)
+        loaded = {}
         for name in MODULES:
-            if not (folder / f"{name}.py").is_file():
-                loaded[name] = FileNotFoundError(f"there is no {name}.py in {folder}")
+            if not (source / f"{name}.py").is_file():
+                notebooks = sorted(source.glob("*.ipynb"))
+                also = (f" (it holds {len(notebooks)} notebooks: name yours, make check STUDENT=path/to/it.ipynb)"
+                        if len(notebooks) > 1 else "")
+                loaded[name] = FileNotFoundError(f"there is no {name}.py in {source}{also}")
                 continue
             try:
                 loaded[name] = importlib.import_module(name)
             except Exception as exc:
                 loaded[name] = exc
+        return loaded
     finally:
         sys.dont_write_bytecode = saved_bytecode
         if not keep:
@@ -84,12 +113,53 @@ def load_modules(folder, keep=False):
             for name in MODULES:
                 sys.modules.pop(name, None)
             sys.modules.update(saved_modules)
-    return loaded
+
+
+class NotebookError(Exception):
+    """A notebook that could not be read, or whose code raised when run."""
+
+
+def notebook_cells(path):
+    """[(cell number, code)] of the notebook's code cells, magics (%) and shell escapes (!) left out."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources = [(number, cell.get("source", "")) for number, cell in enumerate(cells, start=1)
+                   if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise NotebookError(f"{path.name} is not a Jupyter notebook that can be read") from None
+    code = []
+    for number, source in sources:
+        text = "".join(source) if isinstance(source, list) else str(source)
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        code.append((number, "\n".join(lines) + "\n"))
+    return code
+
+
+def load_notebook(path):
+    """Run the notebook's code cells in order as one module that stands for all five files.
+
+    Returns {name: that module, or the NotebookError that stopped it} for every name of MODULES.
+    """
+    module = types.ModuleType("_notebook")
+    module.__file__ = str(path)
+    for name in MODULES:  # a cell's `from activations import sigmoid` finds the notebook's own
+        sys.modules[name] = module
+    try:
+        for number, code in notebook_cells(path):
+            filename = f"{path} [cell {number}]"  # how tracebacks name the cell
+            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+            exec(compile(code, filename, "exec"), module.__dict__)
+    except NotebookError as exc:
+        module = exc
+    except Exception as exc:
+        error = NotebookError(f"your notebook {path.name} raised {type(exc).__name__} when run: {exc}")
+        module = error.with_traceback(exc.__traceback__)
+    return {name: module for name in MODULES}
 
 
 @lru_cache(maxsize=None)
 def student_modules():
-    return load_modules(student_dir(), keep=True)
+    return load_modules(student_source(), keep=True)
 
 
 @lru_cache(maxsize=None)
@@ -460,6 +530,8 @@ def module_for(case):
     module = student_modules()[case.module]
     if isinstance(module, FileNotFoundError):
         fail(f"{case.function}: {module}")
+    if isinstance(module, NotebookError):
+        fail(f"{case.function}: {module}{where(module)}")
     if isinstance(module, BaseException):
         fail(f"{case.function}: {case.module}.py cannot be imported: "
              f"{type(module).__name__}: {module}{where(module)}")
@@ -524,6 +596,68 @@ def run(case, module, dtype):
         outputs = labelled(case.run(module, inputs))
     check_unchanged(case, inputs, make_inputs(dtype))
     return outputs
+
+
+# What to fix first
+
+def built_on(function):
+    """Every function of yours that `function` calls, directly or through others
+    (the contract's graph, kept in public_expected.json)."""
+    graph = expected().get("_built_from", {})
+    found, todo = set(), list(graph.get(function, ()))
+    while todo:
+        part = todo.pop()
+        if part not in found:
+            found.add(part)
+            todo.extend(graph.get(part, ()))
+    return found
+
+
+def start_here(failed):
+    """[(function, count)]: each failed function that calls no failed function, and how many
+    other failed checks call it, most first; `failed` lists the function of each failed check."""
+    functions = set(failed)
+    roots = {f for f in functions if not built_on(f) & functions}
+    follow = {}
+    for function in failed:
+        for root in built_on(function) & roots:
+            follow[root] = follow.get(root, 0) + 1
+    order = list(dict.fromkeys(case.function for case in CASES.values()))
+    return sorted(follow.items(), key=lambda item: (-item[1], order.index(item[0])))
+
+
+class StartHere:
+    """A pytest plugin: collects the function of each failed check, and ends the run's
+    output with the function to fix first."""
+
+    def __init__(self):
+        self.failed = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            self.failed.append(function_of(report.nodeid))
+
+    def pytest_unconfigure(self, config):  # after pytest's last line, "1 failed, 33 passed"
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        for i, (function, count) in enumerate(start_here([f for f in self.failed if f])):
+            others = f"{count} other failure{'s' if count != 1 else ''}"
+            terminal.write_line(f"{'Start here' if i == 0 else 'Then'}: {function}; {others} may follow "
+                                        f"from {'it: fix it first, then run the tests again' if i == 0 else 'it'}.")
+
+
+def function_of(nodeid):
+    """The function a test checks, from its id: test_matches_reference[lstm_forward] -> lstm_forward."""
+    if "[" in nodeid:
+        label = nodeid.rsplit("[", 1)[1].rstrip("]")
+        return CASES[label].function if label in CASES else None
+    return "lstm_step_backward" if nodeid.endswith("agrees_with_numerical_gradient") else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_here(request):
+    """Registers StartHere once a run begins (a test file cannot declare hooks of its own)."""
+    if not request.config.pluginmanager.has_plugin("module6-start-here"):
+        request.config.pluginmanager.register(StartHere(), "module6-start-here")
 
 
 # The tests

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import contract
 from .contract import MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,7 +188,8 @@ def expected_json(public, reference_dir):
     for name, module in modules.items():
         if isinstance(module, BaseException):
             raise RuntimeError(f"reference/{name}.py cannot be imported: {module!r}") from module
-    lines = ["{", f'  "_about": {json.dumps(EXPECTED_ABOUT)},']
+    lines = ["{", f'  "_about": {json.dumps(EXPECTED_ABOUT)},',
+             f'  "_built_from": {json.dumps({f: list(parts) for f, parts in contract.BUILT_FROM.items()})},']
     for k, (label, case) in enumerate(public.CASES.items()):
         outputs = public.compute_outputs(case, modules[case.module], np.float64)
         body = ",\n".join(f"    {json.dumps(name)}: {json.dumps(_rounded(value))}"

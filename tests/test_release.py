@@ -1,5 +1,6 @@
 """The student release (autograder/release.py): stubs, examples and public tests."""
 import inspect
+import json
 import os
 import shutil
 import subprocess
@@ -318,6 +319,88 @@ def test_public_tests_report_a_missing_file(tmp_path):
     assert ("gru_gradient_norms: not checked yet, because gru_forward (which this check calls) is not "
             f"implemented yet (in {ASSIGNMENTS / 'gru.py'}, imported because gru.py is not in your folder)") in output
     assert "5 failed" in output and "Traceback" not in output
+
+
+def wrong_case(name, dest):
+    """The corpus's wrong case `name`, written into dest."""
+    from tests.corpus.materialize import load_wrong_cases, materialize_wrong
+    return materialize_wrong(next(case for case in load_wrong_cases() if case.name == name), dest)
+
+
+def test_public_tests_end_with_the_function_to_fix_first(tmp_path):
+    """Does one wrong gate, which fails every pass built on it, lead the student to the gate?"""
+    code, output = run_public_tests(wrong_case("parts_forget_gate_tanh", tmp_path / "student"), tmp_path)
+    assert code == 1 and "11 failed" in output
+    assert output.rstrip().splitlines()[-1] == (
+        "Start here: forget_gate; 10 other failures may follow from it: fix it first, then run the tests again.")
+
+
+def test_public_tests_name_each_root_cause_in_turn(tmp_path):
+    """With two independent mistakes, is the one more failures follow from named first?"""
+    student = wrong_case("parts_tanh_prime_of_output", tmp_path / "student")
+    gru = student / "gru.py"
+    gru.write_text(gru.read_text(encoding="utf-8").replace('"b_z"]', '"b_z"] + 1', 1), encoding="utf-8")
+    code, output = run_public_tests(student, tmp_path)
+    last = output.rstrip().splitlines()[-2:]
+    assert last[0].startswith("Start here: tanh_prime; ") and last[1].startswith("Then: gru_step_forward; ")
+
+
+def test_public_tests_name_no_root_cause_when_none_is_shared(tmp_path):
+    """A lone failure, or none at all, has nothing following from it: no 'Start here'."""
+    student = tmp_path / "student"
+    shutil.copytree(SUBMISSIONS / "reference_solution", student)
+    lstm = student / "lstm.py"
+    lstm.write_text(lstm.read_text(encoding="utf-8").replace(
+        'return sigmoid(x @ params["W_xf"]', 'return tanh(x @ params["W_xf"]', 1), encoding="utf-8")
+    code, output = run_public_tests(student, tmp_path)
+    assert code == 1 and "1 failed" in output and "Start here" not in output
+    code, output = run_public_tests(SUBMISSIONS / "reference_solution", tmp_path)
+    assert code == 0 and "Start here" not in output
+
+
+@pytest.mark.parametrize("given", ["the notebook", "its folder"])
+def test_public_tests_take_a_notebook(given, tmp_path):
+    """Does a student who works in Jupyter get the checks of their notebook's functions?"""
+    notebook = tmp_path / "work" / "my work.ipynb"
+    notebook.parent.mkdir()
+    shutil.copy(SUBMISSIONS / "bob.ipynb", notebook)  # PyTorch's GRU convention
+    code, output = run_public_tests(notebook if given == "the notebook" else notebook.parent, tmp_path)
+    assert code == 1 and "5 failed, 29 passed" in output, output
+    assert "gru_step_forward: h is wrong at" in output
+    assert output.rstrip().splitlines()[-1].startswith("Start here: gru_step_forward; 4 other failures")
+
+
+def notebook_of(*cells):
+    return json.dumps({"cells": [{"cell_type": "code", "source": cell, "metadata": {}, "outputs": []}
+                                 for cell in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_public_tests_run_a_notebook_as_the_grader_does(tmp_path):
+    """Magics and shell escapes are left out, and an error names the notebook's cell and line."""
+    notebook = tmp_path / "work.ipynb"
+    notebook.write_text(notebook_of(["%matplotlib inline\n", "!pip install nothing\n", "import numpy as np\n"],
+                                    "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n",
+                                    "sigmoid(np.zeros(2)) / 0.0\nundefined_name\n"), encoding="utf-8")
+    code, output = run_public_tests(notebook, tmp_path)
+    assert code == 1 and "34 failed" in output and "Traceback" not in output
+    assert "sigmoid: your notebook work.ipynb raised NameError when run: name 'undefined_name' is not defined" in output
+    assert "work.ipynb [cell 3], line 2, in <module>: undefined_name" in output
+
+
+def test_public_tests_say_when_a_notebook_cannot_be_read(tmp_path):
+    notebook = tmp_path / "work.ipynb"
+    notebook.write_text('{"cells": [', encoding="utf-8")
+    code, output = run_public_tests(notebook, tmp_path)
+    assert code == 1 and "34 failed" in output and "Traceback" not in output
+    assert "sigmoid: work.ipynb is not a Jupyter notebook that can be read" in output
+
+
+def test_public_tests_ask_which_notebook_when_a_folder_holds_several(tmp_path):
+    for name in ("a.ipynb", "b.ipynb"):
+        (tmp_path / "work").mkdir(exist_ok=True)
+        (tmp_path / "work" / name).write_text(notebook_of("x = 1\n"), encoding="utf-8")
+    code, output = run_public_tests(tmp_path / "work", tmp_path)
+    assert code == 1 and "it holds 2 notebooks: name yours, make check STUDENT=path/to/it.ipynb" in output
 
 
 # The module lists and the students' picture
