@@ -77,6 +77,18 @@ BUILT_FROM = {
     "gru_gradient_norms": ("gru_forward", "gru_backward"),
 }
 
+
+def parts_of(function):
+    """Every contract function `function` is built from, directly or through others."""
+    found, todo = set(), list(BUILT_FROM.get(function, ()))
+    while todo:
+        part = todo.pop()
+        if part not in found:
+            found.add(part)
+            todo.extend(BUILT_FROM.get(part, ()))
+    return found
+
+
 # The submission's files, in the order of the students' work (each builds on those before it).
 MODULES = tuple(dict.fromkeys(module for module, _ in FUNCTIONS.values()))
 

@@ -52,6 +52,7 @@ STYLES = [Derivatives(sigmoid, tanh) for sigmoid in ("outputs", "primes") for ta
 COMPOSING_ERRORS = (NotComposed, GradingFailure, ValueError, TypeError, IndexError, KeyError, ArithmeticError)
 
 _AT_TELLING = weakref.WeakKeyDictionary()   # StudentCode -> {function: consistent with its parts there?}
+_RIGHT_AT_TELLING = weakref.WeakKeyDictionary()   # StudentCode -> {function: the reference's result there?}
 
 
 @dataclass
@@ -259,6 +260,22 @@ def consistent_at_telling(student, ref, function):
         try:
             verdicts[function] = consistent(student, ref, Call.of(telling_example(function)),
                                             or_reference=True) is not None
+        except COMPOSING_ERRORS:
+            verdicts[function] = False
+    return verdicts[function]
+
+
+def right_at_telling(student, ref, function):
+    """Whether `function` gives the reference's result at its telling input, once per
+    submission (diagnosis.py names no mistake built on a part that does not)."""
+    verdicts = _RIGHT_AT_TELLING.setdefault(student, {})
+    if function not in verdicts:
+        call = Call.of(telling_example(function))
+        try:
+            with np.errstate(all="ignore"):
+                mine = diagnosis.flat(call.run(StudentParts(student)), function)
+            verdicts[function] = mine is not None and diagnosis.same_outputs(
+                mine, diagnosis.flat(call.in_float64().run(ref), function), call.dtype, False)
         except COMPOSING_ERRORS:
             verdicts[function] = False
     return verdicts[function]

@@ -110,10 +110,13 @@ def pytest_json_runtest_metadata(item, call):
             example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:
                 metadata["example"], metadata["example_shrunk"] = example
-            # The known mistake that explains it, if one does (diagnosis.py); only failures pay for this.
-            diagnosis.annotate(metadata, failure, item.funcargs.get("ref"))
             # Whether it is right given the student's own parts (carry_forward.py): scoring.py keeps credit.
             carry_forward.annotate(metadata, failure, code, item.funcargs.get("ref"))
+            # The known mistake that explains it, if one does (diagnosis.py), in a function whose own
+            # parts are right; only failures pay for this.
+            ref = item.funcargs.get("ref")
+            right = None if code is None or ref is None else functools.partial(carry_forward.right_at_telling, code, ref)
+            diagnosis.annotate(metadata, failure, ref, right)
     return metadata
 
 

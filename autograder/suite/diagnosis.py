@@ -387,12 +387,18 @@ def feedback_line(mistake):
     return LINE.format(function=mistake.function, title=mistake.title, explanation=mistake.explanation)
 
 
-def annotate(metadata, failure, ref):
+def annotate(metadata, failure, ref, part_is_right=None):
     """Add the diagnosis of `failure` to a test's metadata (conftest.py): the
     `diagnosis` field ({id, title, explanation}) and its sentence in the
     feedback. A diagnosis that fails is no diagnosis: the grade stands; the
     error is kept in the metadata, for the grader's own tests. An example
-    Hypothesis shrank (metadata's example_shrunk) gets none (see the module)."""
+    Hypothesis shrank (metadata's example_shrunk) gets none (see the module).
+
+    part_is_right(function): whether the student's `function` is right
+    (carry_forward.right_at_telling). A mistake is named only in a function
+    whose parts are all right: a mutant that happens to match what a wrong
+    part causes (a flipped sigmoid looks like a GRU's swapped update gate
+    when h_prev is 0) is no diagnosis."""
     if ref is None or getattr(failure, "evidence", None) is None or metadata.get("example_shrunk"):
         return
     try:
@@ -401,6 +407,12 @@ def annotate(metadata, failure, ref):
         metadata["diagnosis_error"] = f"{type(error).__name__}: {error}"[:2000]
         return
     if mistake is None:
+        return
+    try:
+        if part_is_right and not all(part_is_right(part) for part in contract.parts_of(mistake.function)):
+            return
+    except Exception as error:   # noqa: BLE001
+        metadata["diagnosis_error"] = f"{type(error).__name__}: {error}"[:2000]
         return
     metadata["diagnosis"] = mistake.as_diagnosis()
     if LIKELY not in metadata.get("feedback", ""):

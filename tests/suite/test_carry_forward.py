@@ -204,3 +204,31 @@ def test_an_error_while_judging_leaves_the_grade_alone(monkeypatch):
     metadata = {}
     carry_forward.annotate(metadata, failure, object(), REF)
     assert "carried_forward" not in metadata and metadata["carried_forward_error"].startswith("ZeroDivisionError")
+
+
+# Which parts are right, for diagnosis.py
+
+def test_parts_right_at_their_telling_input(student):
+    """A flipped sigmoid is wrong, and so is every gate and step built on it; tanh is still right."""
+    flipped = student("parts_sigmoid_sign_flipped")
+    assert not carry_forward.right_at_telling(flipped, REF, "sigmoid")
+    assert not carry_forward.right_at_telling(flipped, REF, "gru_step_forward")
+    assert carry_forward.right_at_telling(flipped, REF, "tanh")
+    correct = student("correct:from_parts")
+    assert all(carry_forward.right_at_telling(correct, REF, function) for function in ("sigmoid", "forget_gate",
+               "lstm_step_forward", "lstm_step_backward", "gru_backward"))
+
+
+def test_no_diagnosis_names_a_mistake_built_on_a_wrong_part():
+    """A mutant that matches only because a part it is built on is wrong (a flipped sigmoid
+    looks like a GRU's swapped update gate where h_prev is 0) names no mistake."""
+    failure = types.SimpleNamespace(evidence=object())
+    mistake = types.SimpleNamespace(function="gru_step_forward", title="swapped", explanation="e",
+                                    as_diagnosis=lambda: {"id": "gru_update_gate_swapped"})
+    for right, named in ((lambda part: True, True), (lambda part: part != "sigmoid", False)):
+        metadata = {}
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(diagnosis, "diagnose", lambda failure, folder: mistake)
+            patch.setattr(diagnosis, "reference_folder", lambda ref: None)
+            diagnosis.annotate(metadata, failure, REF, right)
+        assert ("diagnosis" in metadata) is named
