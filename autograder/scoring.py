@@ -115,7 +115,8 @@ def carried_sentence(carried, kept, max_points):
         return (f"{function} itself matches the reference, given the cache of your own {parts[0]} ({credit}); "
                 f"the check fails {because}")
     own = f"your own activations {listed(parts)}" if carried["via"] == "activations" else f"your own {listed(parts)}"
-    return (f"{function} matches what {own} give, put together as the contract says ({credit}); "
+    give = "gives" if len(parts) == 1 else "give"
+    return (f"{function} matches what {own} {give}, put together as the contract says ({credit}); "
             f"it differs from the reference {because}")
 
 
