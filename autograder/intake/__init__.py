@@ -7,4 +7,6 @@ becomes a clean folder of module files, nothing of it executed.
 folders.py reads folders and files, zips.py zips, notebooks.py notebooks;
 helpers.py decides which of a student's own helper modules come along.
 """
-from .folders import MANIFEST, SubmissionError, name_of, prepare, worker_fields  # noqa: F401
+from .folders import MANIFEST, SubmissionError, name_of, prepare, worker_fields
+
+__all__ = ["MANIFEST", "SubmissionError", "name_of", "prepare", "worker_fields"]

@@ -8,7 +8,6 @@ hypothesis, so that nothing the grader knows is within reach.
 import ast
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
