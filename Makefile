@@ -42,7 +42,7 @@ check: venv
 bench: venv
 	$(PY) -m autograder bench
 
-# GPU parity (the README's GPU section): grade the examples with --gpu on CuPy and print a
+# GPU parity (docs/instructors.md, "GPU parity checks"): grade the examples with --gpu on CuPy and print a
 # table; time the reference LSTM on CuPy vs NumPy vs cuDNN. Both say so in one
 # line and exit 0 without a GPU. They run with the first interpreter that
 # imports CuPy (a GPU machine's own python3: it may have no network for a venv).

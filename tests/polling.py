@@ -2,8 +2,8 @@
 import time
 
 # A bound for a failure, not a speed: wait_until returns as soon as its condition
-# holds (within milliseconds on an idle machine, and under load; see the README's
-# "Developing"), so only a test that is failing anyway waits this long.
+# holds (within milliseconds on an idle machine, and under load; see "Developing"
+# in docs/architecture.md), so only a test that is failing anyway waits this long.
 DEADLINE_S = 30.0
 
 

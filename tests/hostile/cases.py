@@ -69,7 +69,7 @@ class Case:
     """Patterns (fnmatch) of test keys that exercise a lost function but may still
     pass: a dtype check on nan arrays, an argument check on garbage results."""
     beyond: tuple = ()
-    """Tiers that do not promise to stop this attack (see the README's Security section)."""
+    """Tiers that do not promise to stop this attack (see docs/security.md)."""
     reads_checkout: bool = False
     """It succeeds at its `beyond` tiers only by reading the grader's checkout, hence only where
     every user may read it: a clone inside a folder others cannot enter (mktemp -d) holds it."""

@@ -10,7 +10,7 @@ nothing of it outlived its grading; and the batch as a whole: exit status 0,
 the normal submissions untouched and at full marks, no file outside the
 submissions changed, no process of the grader left.
 
-Cases that a tier does not promise to stop (the README's Security section) are expected to
+Cases that a tier does not promise to stop (docs/security.md) are expected to
 fail there: xfail(strict=True), so that a surprise pass is noticed.
 """
 import hashlib
@@ -299,7 +299,7 @@ def test_grader_process_tree_returns(batch):
 def test_case_earns_only_what_it_earned(batch, case, request):
     """Does the case lose its attacked functions' tests, keep all the others, and say why?"""
     if _beyond(case, batch.tier):  # a surprise pass fails: strict
-        request.applymarker(pytest.mark.xfail(strict=True, reason=f"beyond the {batch.tier} tier (the README's Security section)"))
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"beyond the {batch.tier} tier (docs/security.md)"))
     report = batch.report(case.name)
     _validate(report)
     assert report["sandbox"]["tier"] == batch.tier
@@ -358,7 +358,7 @@ def test_sandbox_dies_with_the_grader(tier, case, request):
         security.unavailable(why_not)
     if tier in case.beyond:
         request.applymarker(pytest.mark.xfail(strict=True, reason="at the limits tier a child in a session "
-                                              "of its own outlives the grader (the README's Security section)"))
+                                              "of its own outlives the grader (docs/security.md)"))
     run = secrets.token_hex(4)
     root = Path(tempfile.mkdtemp(prefix="hostile-corpus-", dir="/tmp"))
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SANDBOX"}

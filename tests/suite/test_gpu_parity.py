@@ -2,13 +2,13 @@
 
 CI has no GPU, so the whole path (device selection, the GPU worker, transport,
 the stays-on-the-device checks, the comparisons) runs on the stand-in device
-of autograder/devices/standin.py, chosen with AUTOGRADER_DEVICE, with
+of autograder/sandbox/inside/devices/standin.py, chosen with AUTOGRADER_DEVICE, with
 GPU-sized rounding noise. Submissions are graded through the command line in
 one batch (--jobs 2) against a rubric holding only the GPU part, so that only
 the GPU tests run; the rest of the suite is graded elsewhere.
 
 Run as a script to print the tolerance measurement behind suite/test_gpu.py:
-    python tests/test_gpu_parity.py [ULPS] [SEEDS]
+    python tests/suite/test_gpu_parity.py [ULPS] [SEEDS]
 """
 import copy
 import functools
