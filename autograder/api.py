@@ -3,11 +3,11 @@ Gradescope's run_autograder, nbgrader's regrade, a cluster's tasks) calls
 `grade_one` or `grade_many` with the same GradingOptions.
 
     from autograder.api import GradingOptions, grade_one
-    report = grade_one("alice.zip", GradingOptions())     # a reports.model.Report
+    report = grade_one("alice.zip", GradingOptions())     # a report.model.Report
 
 The pipeline, per submission: intake (the submission -> a folder of module
 files) -> the hidden suite against a sandboxed worker (session/) -> scoring
-(scoring.py) -> a Report, which reports/ writes out.
+(scoring.py) -> a Report, which report/ writes out.
 """
 import os
 from dataclasses import dataclass

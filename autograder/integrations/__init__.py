@@ -5,5 +5,6 @@ students' own check.
     nbgrader.py                 grade cells' scores, gradebook, the end-to-end demo
     nbgrader_preprocessors.py   nbgrader's release stubs = assignments/' stubs
     gradescope.py               the autograder zip and its run_autograder
-    junit.py                    reports -> JUnit XML for CI test tabs
+
+(The JUnit XML that CI test tabs read is a report writer: report/junit.py.)
 """

@@ -8,7 +8,7 @@ then run_autograder once per submission, which runs
 
     python -m autograder gradescope run [--root /autograder]
 
-It grades /autograder/submission (the four files, a notebook, a zip, or one
+It grades /autograder/submission (the five files, a notebook, a zip, or one
 folder holding them) and writes /autograder/results/results.json: our report
 cut down to the fields of Gradescope's specification, the rest (parts,
 sandbox) under extra_data. The root is configurable (AUTOGRADER_ROOT for

@@ -36,7 +36,7 @@ ZYGOTE_TIERS = ("namespaces", "limits")
 
 class Zygote:
     """A process that has imported NumPy and forks a fresh worker on request
-    (worker.zygote_main), for workers of one tier. A batch starts one before
+    (sandbox/inside/zygote.py: zygote_main), for workers of one tier. A batch starts one before
     it forks its graders; every grader process it forks may then ask it for
     workers."""
 
