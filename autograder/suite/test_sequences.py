@@ -17,7 +17,7 @@ from hypothesis import example, given, strategies as st
 
 from autograder import contract
 from autograder.failures import GradingFailure
-from autograder.suite import lessons
+from autograder.suite import lessons, plots
 from autograder.suite.checks import (as_float64, assert_close, assert_unmodified, describe, expect_array,
                                      expect_dtype, judged_at, outputs)
 from autograder.suite.diagnosis import call_example, observing
@@ -186,9 +186,16 @@ def assert_norms_close(got, expected, function, dtype, against, mistake=lambda g
     if close.all():
         return
     t = int(np.flatnonzero(~close)[0])
-    raise GradingFailure(f"{function}: g[{t}] (the gradient's norm at word / time step t={t} of T={T}) is "
-                         f"{got[t]:.6g}; expected {expected[t]:.6g} from {against} ({int((~close).sum())} of {T} "
-                         f"steps differ).{mistake(got)}")
+    with beside(function, got, lambda: expected, against.removeprefix("the ")):
+        raise GradingFailure(f"{function}: g[{t}] (the gradient's norm at word / time step t={t} of T={T}) is "
+                             f"{got[t]:.6g}; expected {expected[t]:.6g} from {against} ({int((~close).sum())} of "
+                             f"{T} steps differ).{mistake(got)}")
+
+
+def beside(function, g, other, label="reference"):
+    """For a failure inside: the plot of your norms g beside other() (called only then)."""
+    return plots.on_failure(lambda: [plots.curves(f"{function}: the gradient's norm g[t] at each step",
+                                                  {"yours": g, label: other()}, y_label="g[t]")])
 
 
 def norms_match_reference(student, ref, function, case):
@@ -276,7 +283,8 @@ def test_rnn_gradients_vanish_with_small_recurrent_weights(student, ref, sizes):
     with observing(call_example("rnn_gradient_norms", args)) as seen:
         g = norms_of(student, "rnn_gradient_norms", args, T, seen)
         _, high = lessons.step_ratio_bounds(ref.rnn_forward(*args)[0], lessons.VANISHING_SCALE)
-        assert_vanishes(g, high)
+        with beside("rnn_gradient_norms", g, lambda: ref.rnn_gradient_norms(*args)):
+            assert_vanishes(g, high)
 
 
 def assert_vanishes(g, high):
@@ -301,7 +309,8 @@ def test_rnn_gradients_explode_with_large_recurrent_weights(student, ref, sizes)
     with observing(call_example("rnn_gradient_norms", args)) as seen:
         g = norms_of(student, "rnn_gradient_norms", args, T, seen)
         low, _ = lessons.step_ratio_bounds(ref.rnn_forward(*args)[0], lessons.EXPLODING_SCALE)
-        assert_explodes(g, low)
+        with beside("rnn_gradient_norms", g, lambda: ref.rnn_gradient_norms(*args)):
+            assert_explodes(g, low)
 
 
 def assert_explodes(g, low):
@@ -339,8 +348,9 @@ def test_lstm_gradients_reach_back_with_forget_gate_open(student, ref):
     require_work(student, ref, "lstm_gradient_norms")
     args = lessons.gated("lstm", LESSON_SEED)
     with observing(call_example("lstm_gradient_norms", args)) as seen:
-        assert_reaches_back(norms_of(student, "lstm_gradient_norms", args, lessons.LONG_T, seen),
-                            "lstm_gradient_norms", "forget gate (b_f = 6, so F ≈ 0.998)")
+        g = norms_of(student, "lstm_gradient_norms", args, lessons.LONG_T, seen)
+        with beside("lstm_gradient_norms", g, lambda: ref.lstm_gradient_norms(*args)):
+            assert_reaches_back(g, "lstm_gradient_norms", "forget gate (b_f = 6, so F ≈ 0.998)")
 
 
 def test_gru_gradients_reach_back_with_update_gate_near_one(student, ref):
@@ -348,8 +358,9 @@ def test_gru_gradients_reach_back_with_update_gate_near_one(student, ref):
     require_work(student, ref, "gru_gradient_norms")
     args = lessons.gated("gru", LESSON_SEED)
     with observing(call_example("gru_gradient_norms", args)) as seen:
-        assert_reaches_back(norms_of(student, "gru_gradient_norms", args, lessons.LONG_T, seen),
-                            "gru_gradient_norms", "update gate (b_z = 6, so Z ≈ 0.998: h mostly keeps h_prev)")
+        g = norms_of(student, "gru_gradient_norms", args, lessons.LONG_T, seen)
+        with beside("gru_gradient_norms", g, lambda: ref.gru_gradient_norms(*args)):
+            assert_reaches_back(g, "gru_gradient_norms", "update gate (b_z = 6, so Z ≈ 0.998: h mostly keeps h_prev)")
 
 
 def test_word_order_changes_rnn_state(student, ref):
