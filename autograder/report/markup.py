@@ -33,6 +33,7 @@ th { font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .bar { display: inline-block; height: .7rem; background: #0072B2; vertical-align: middle; margin-right: .4rem; }
 .bar.wrong { background: var(--wrong); }
+.meter { white-space: nowrap; }
 .test { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin: .8rem 0; }
 .test h4 .points { color: var(--wrong); font-weight: normal; white-space: nowrap; }
 .number { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: .4rem; }
@@ -96,11 +97,12 @@ def table(headers, rows, *, numeric=(), caption=None):
     return f"<table>{caption}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
 
 
-def bar(fraction, *, wrong=False, width_rem=8):
-    """A horizontal bar of `fraction` (0..1) of `width_rem`, drawn with CSS (decorative: the number is beside it)."""
+def bar(fraction, text, *, wrong=False, width_rem=8):
+    """`text` (HTML) after a horizontal bar of `fraction` (0..1) of `width_rem`, drawn with CSS
+    (decorative: the text says the number), on one line."""
     fraction = min(max(fraction, 0.0), 1.0)
-    return (f'<span class="bar{" wrong" if wrong else ""}" style="width:{fraction * width_rem:.2f}rem" '
-            f'aria-hidden="true"></span>')
+    return (f'<span class="meter"><span class="bar{" wrong" if wrong else ""}" '
+            f'style="width:{fraction * width_rem:.2f}rem" aria-hidden="true"></span>{text}</span>')
 
 
 def points(value):

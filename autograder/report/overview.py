@@ -69,7 +69,7 @@ def scores_section(reports):
         return (f'<figure><img src="{image}" alt="{esc(alt)}" width="{round(figures.WIDTH_IN * figures.DPI)}" '
                 f'height="{round(figures.HEIGHT_IN * figures.DPI)}">\n'
                 f"<figcaption>Number of submissions in each score range.</figcaption></figure>")
-    rows = [[esc(r), f"{bar(c / max(counts))}{c}"] for r, c in zip(ranges, counts)]
+    rows = [[esc(r), bar(c / max(counts), str(c))] for r, c in zip(ranges, counts)]
     return ('<p class="muted">matplotlib is not installed where this page was made, so the histogram is a '
             'table.</p>\n' + table(["Score", "Submissions"], rows))
 
@@ -89,7 +89,7 @@ def parts_section(reports):
         mean = statistics.fmean(totals[number])
         share = mean / maxima[number]
         rows.append([esc(f"Part {number} {titles[number]}"), f"{mean:.2f} / {points(maxima[number])}",
-                     f"{bar(share)}{100 * share:.0f} %"])
+                     bar(share, f"{100 * share:.0f} %")])
     return table(["Part", "Mean points", "Mean share"], rows, numeric=(1,))
 
 
@@ -106,7 +106,7 @@ def tests_section(reports):
         return f"<p>No test failed in the {len(graded)} submissions that could be graded.</p>"
     order = sorted(failed, key=lambda n: (-len(failed[n]) / seen[n], number_key(n)))
     rows = [[esc(n), esc(names[n]), f"{len(failed[n])} of {seen[n]}",
-             f"{bar(len(failed[n]) / seen[n], wrong=True)}{100 * len(failed[n]) / seen[n]:.0f} %"] for n in order]
+             bar(len(failed[n]) / seen[n], f"{100 * len(failed[n]) / seen[n]:.0f} %", wrong=True)] for n in order]
     always = len(seen) - len(failed)
     note = f'<p class="muted">{always} other tests passed in every submission.</p>' if always else ""
     return table(["Test", "What it checks", "Failed", "Failure rate"], rows, numeric=(2,)) + note
