@@ -107,7 +107,7 @@ def pytest_json_runtest_metadata(item, call):
             metadata["feedback"] = str(failure)
             metadata["cause"] = getattr(failure, "cause", "value")
             # Where its values go wrong, as plot data (plots.py): [] when the check left none.
-            metadata["plots"] = plots.collect(failure)
+            metadata["plots"] = plots.collect(failure, item.funcargs.get("ref"))
             # A function judged to compute nothing fails on every example alike: none is shown.
             example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:

@@ -25,6 +25,10 @@ Each plot is a plain dict:
   directional derivatives against finite differences).
 - curves: curves over t side by side (Part 8: your gradient norms g[t] beside
   the reference's).
+
+A check that attaches no maker still gets plots from its failure's evidence
+where they say something (from_evidence): this is how the tests of Part 8's
+lessons and of clip_gradients get theirs without a change to their source.
 """
 import math
 
@@ -64,16 +68,44 @@ class on_failure:  # noqa: N801: used as a function, `with plots.on_failure(make
         return False
 
 
-def collect(failure):
+def collect(failure, ref=None):
     """The plot dicts of `failure`, made now; [] when none was attached or a
-    maker fails (a plot must never cost a student a result)."""
+    maker fails (a plot must never cost a student a result). A failure with no
+    maker of its own gets those its evidence allows (from_evidence; ref: the
+    reference, as the suite's `ref` fixture has it)."""
     plots = []
-    for make in getattr(failure, "plot_makers", ()):
+    for make in getattr(failure, "plot_makers", None) or [lambda: from_evidence(failure, ref)]:
         try:
             plots += [clean(p) for p in make() if p]
         except Exception:  # noqa: BLE001: the arrays may be anything a student returned
             continue
     return plots
+
+
+# --- from the evidence of a failure -------------------------------------------
+
+def from_evidence(failure, ref):
+    """The plots of a value failure made from its evidence (suite/diagnosis.py:
+    the example a check called and what the student's function returned), for
+    the checks that attach no maker of their own: Part 8's gradient norms
+    beside the reference's on the same example, and clip_gradients' arrays
+    against the reference's. So the tests themselves need no change: a
+    Hypothesis test's examples follow from its own source, and changing it
+    would change what it draws. [] for other failures."""
+    evidence = getattr(failure, "evidence", None)
+    if ref is None or evidence is None or evidence.returned is None or failure.cause != "value":
+        return []
+    example, got = evidence.example, evidence.returned.value
+    if not (example.function.endswith("_gradient_norms") or example.function == "clip_gradients"):
+        return []
+    expected, _, _ = example.call(ref)
+    if isinstance(expected, Exception):
+        return []
+    if example.function == "clip_gradients":
+        return [per_block("clip_gradients: relative error of each clipped array",
+                          dict(gradient_blocks([("grads", got, expected)])), example.dtype)]
+    return [curves(f"{example.function}: the gradient's norm g[t] at each step", {"yours": got, "reference": expected},
+                   y_label="g[t]")]
 
 
 # --- makers -----------------------------------------------------------------

@@ -174,3 +174,30 @@ def test_relative_error_survives_exploding_gradients():
     assert plots.relative_error(a, a) == 0.0
     assert plots.relative_error(a, 2 * a) == pytest.approx(1 / 3)
     assert plots.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_the_lessons_are_drawn_from_the_failures_evidence(student):
+    """Does a failed lesson of Part 8 (a test with no maker of its own) get, from what its check called
+    and what came back, the student's norms beside the reference's on that very example?"""
+    from autograder.suite import test_sequences
+    with pytest.raises(GradingFailure) as raised:
+        test_sequences.test_rnn_gradients_vanish_with_small_recurrent_weights(
+            student("rnn_norms_loss_on_every_step"), REF)
+    assert not getattr(raised.value, "plot_makers", None)
+    found = plots.collect(raised.value, REF)
+    assert [p["kind"] for p in found] == ["curves"]
+    validate_plot(found[0])
+    yours, reference = found[0]["series"]["yours"], found[0]["series"]["reference"]
+    assert reference[0] < 1e-3 * reference[-1] and yours[0] > 0.1 * yours[-1]   # the reference's vanish, yours not
+    assert plots.collect(raised.value) == []   # without the reference, nothing to draw it beside
+
+
+def test_clip_gradients_is_drawn_from_the_failures_evidence(student):
+    """Does clip_gradients clipping each array alone get a bar per clipped array, the wrong ones highlighted?"""
+    from autograder.suite import test_bptt
+    with pytest.raises(GradingFailure) as raised:
+        test_bptt.test_clip_gradients_matches_reference(student("clip_per_array"), REF)
+    found = plots.collect(raised.value, REF)
+    assert [p["kind"] for p in found] == ["per_block"]
+    validate_plot(found[0])
+    assert found[0]["highlight"] and set(found[0]["highlight"]) <= set(found[0]["x"])
