@@ -27,6 +27,7 @@ test: venv
 grade: venv
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT)
 	$(PY) -m autograder table $(OUT)
+	$(PY) -m autograder class-report $(OUT)
 
 # Regenerate everything built from reference/: assignments/, the examples, the nbgrader notebook,
 # and the students' picture assignments/gradient_reach.png (drawn with matplotlib: the plot extra).

@@ -56,6 +56,8 @@ def test_result(entry, record, count, gpu, rubric):
     if carried:
         extra["carried_forward"] = {"function": carried["function"], "from": carried["culprits"],
                                     "built_from": carried["built_from"], "kept": kept}
+    if failed and metadata.get("plots"):
+        extra["plots"] = metadata["plots"]   # where its values go wrong (suite/plots.py)
     return TestResult(
         name=test_name(metadata.get("doc", entry.key.replace("_", " ")), param),
         number=entry.number + (f".{param}" if param else ""),

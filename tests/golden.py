@@ -28,12 +28,14 @@ VOLATILE = ("execution_time", "worker_starts", "tests_replayed")
 def canonical(report, replacements=None, loose=False):
     """The report without its run-dependent fields, the run's paths replaced by placeholders.
 
-    loose: also without the tests' feedback and the printed output, for a
-    submission whose messages depend on the run (random values, or how fast the
-    machine is when it exhausts a resource); its statuses and scores stay."""
+    loose: also without the tests' feedback (their output and plots) and the
+    printed output, for a submission whose messages depend on the run (random
+    values, or how fast the machine is when it exhausts a resource); its
+    statuses and scores stay."""
     data = {key: value for key, value in report.items() if key not in VOLATILE}
     if loose:
-        data = {**data, "tests": [{k: v for k, v in test.items() if k != "output"} for test in data["tests"]]}
+        data = {**data, "tests": [{k: v for k, v in test.items() if k not in ("output", "plots")}
+                                  for test in data["tests"]]}
         data.pop("printed", None)
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     for path, word in sorted((replacements or {}).items(), key=lambda item: -len(str(item[0]))):

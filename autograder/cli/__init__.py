@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from . import bench, check, gpu_check, gradescope, grade, nbgrader, release, table
+from . import bench, check, class_report, gpu_check, gradescope, grade, nbgrader, release, table
 from .errors import EXIT_GRADER_FAILED, EXIT_OK, EXIT_USAGE, UsageError  # noqa: F401
 
-COMMANDS = {"grade": grade, "check": check, "table": table, "release": release, "bench": bench,
-            "gpu-check": gpu_check, "gradescope": gradescope, "nbgrader": nbgrader}
+COMMANDS = {"grade": grade, "check": check, "table": table, "class-report": class_report, "release": release,
+            "bench": bench, "gpu-check": gpu_check, "gradescope": gradescope, "nbgrader": nbgrader}
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,11 +1,12 @@
 """`grade PATH... --out DIR [--jobs N] [--gpu]`: grade submissions, write a
 JSON report per submission (atomically, as each is graded), summary.json,
-summary.csv and, with --format junit, junit.xml."""
+summary.csv, with --format junit, junit.xml and, with --html, the HTML pages
+(as class-report writes them, once every submission is graded)."""
 import os
 import sys
 
 from . import arguments
-from .errors import EXIT_GRADER_FAILED, EXIT_OK
+from .errors import EXIT_GRADER_FAILED, EXIT_OK, UsageError
 
 HELP = "grade submissions and write JSON reports"
 
@@ -23,6 +24,8 @@ def add_arguments(parser):
                         help="exit 1 when a submission scores below SCORE points (for CI)")
     parser.add_argument("--format", choices=("json", "junit"), default="json",
                         help="junit: also write DIR/junit.xml for CI test tabs (the JSON reports are always written)")
+    parser.add_argument("--html", action="store_true",
+                        help="also write the HTML pages after grading, as class-report does")
 
 
 def run(args):
@@ -50,11 +53,23 @@ def run(args):
     if args.format == "junit":
         from ..report.junit import junit_xml
         write_atomic(out_dir / "junit.xml", junit_xml(reports))
+    pages_failed = args.html and not html_pages(out_dir, args.jobs)
     below = [r for r in reports if args.fail_under is not None and r.score < args.fail_under]
     for r in below:
         print(f"autograder: {r.submission} scored {r.score:g}, under --fail-under {args.fail_under:g}",
               file=sys.stderr)
-    return EXIT_GRADER_FAILED if failures or below else EXIT_OK
+    return EXIT_GRADER_FAILED if failures or below or pages_failed else EXIT_OK
+
+
+def html_pages(out_dir, jobs):
+    """--html: the pages of the reports just written; False, having said why in one line, if they could not be."""
+    from .class_report import write_pages
+    try:
+        write_pages(out_dir, jobs=jobs)
+    except UsageError as error:
+        print(f"autograder: error: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def gpu_device():

@@ -58,13 +58,14 @@ exec "$PYTHON" -m autograder gradescope run --root "$ROOT"
 # --- the zip ----------------------------------------------------------------
 
 def requirements():
-    """requirements.txt: the project's dependencies, from pyproject.toml."""
+    """requirements.txt: the project's dependencies and the `plot` extra (matplotlib
+    draws the first plot of a failed test into results.json), from pyproject.toml."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return "\n".join(project["dependencies"]) + "\n"
+    return "\n".join(project["dependencies"] + project["optional-dependencies"]["plot"]) + "\n"
 
 
 def zip_entries():

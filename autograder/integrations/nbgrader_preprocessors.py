@@ -11,7 +11,10 @@ RegradeOutsideKernel runs in autograde right after Execute. The grade cells
 run in the student's kernel, after the student's code, which could change
 what they show (replace part_score, say). This grades the same code again
 from nbgrader's own process and writes each grade cell's output from that
-report; where the kernel had shown another score, the output says so.
+report; where the kernel had shown another score, the output says so. Below
+the text, an HTML output shows the likely mistakes and the first plot of the
+part's failed tests (report/html.py's part_fragment), which generate_feedback's
+page shows.
 """
 import nbformat
 from nbgrader.converters import Autograde, GenerateAssignment
@@ -19,6 +22,7 @@ from nbgrader.preprocessors import ClearSolutions, Execute, NbGraderPreprocessor
 from nbgrader.utils import determine_grade, is_grade
 
 from .. import release
+from ..report.html import part_fragment
 from ..report.text import part_text
 from . import nbgrader as integration
 from .notebook import is_grade_cell_code
@@ -64,8 +68,10 @@ class RegradeOutsideKernel(NbGraderPreprocessor):
                                       score=part.score)
                 self.log.warning("%s: %s", grade_id, note)
                 text += note + "\n"
+            pictures = part_fragment(report, part.number)  # diagnoses and plots (nbgrader reads no grade here)
             cell.outputs = [  # what the grader says, whatever the kernel printed
                 nbformat.v4.new_output("stream", name="stdout", text=text),
+                *([nbformat.v4.new_output("display_data", data={"text/html": pictures})] if pictures else []),
                 nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(part.score))},
                                        execution_count=cell.get("execution_count")),
             ]

@@ -16,7 +16,7 @@ from autograder import contract
 from autograder.failures import GradingFailure
 from autograder.sandbox.outside.student_code import StudentCode
 from autograder.session.state import state_of
-from autograder.suite import carry_forward, diagnosis
+from autograder.suite import carry_forward, diagnosis, plots
 
 
 class Reference:
@@ -106,6 +106,8 @@ def pytest_json_runtest_metadata(item, call):
         else:
             metadata["feedback"] = str(failure)
             metadata["cause"] = getattr(failure, "cause", "value")
+            # Where its values go wrong, as plot data (plots.py): [] when the check left none.
+            metadata["plots"] = plots.collect(failure, item.funcargs.get("ref"))
             # A function judged to compute nothing fails on every example alike: none is shown.
             example = failure.cause != "trivial" and falsifying_example(call.excinfo.value, set(item.fixturenames))
             if example:

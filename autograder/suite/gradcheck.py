@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from autograder.failures import GradingFailure
+from autograder.suite import plots
 from autograder.suite.checks import expect_array
 
 STEP = 1e-5                 # central-difference step h (optimal ≈ (3ε)^(1/3))
@@ -102,8 +103,13 @@ def check_gradients(student, forward, analytic, backward, seed=0, tiny=False):
     if worst:
         name = next(n for n in forward.blocks if n in worst)  # the first failing block, in order
         _, yours, numeric, u = worst[name]
-        raise GradingFailure(failure_message(student, forward, analytic, backward, name, yours, numeric, u, full,
-                                             tol.step))
+        failure = GradingFailure(failure_message(student, forward, analytic, backward, name, yours, numeric, u,
+                                                 full, tol.step))
+        plots.attach(failure, lambda: [plots.gradient_check_blocks(   # drawn only if the report needs it
+            f"{backward}: relative error of each gradient against finite differences",
+            [(grad_label(n), float(np.sum(analytic[n] * u)), numeric) for (n, u), (numeric, _) in zip(plan, numerical)],
+            [grad_label(n) for n in worst])])
+        raise failure
 
 
 def central_differences(student, forward, plan, tol):

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from autograder import contract
-from autograder.suite import diagnosis, gradcheck
+from autograder.suite import diagnosis, gradcheck, plots
 from autograder.suite.checks import (as_float64, assert_all_close, assert_unmodified, expect_array,
                                      expect_dtype, expect_grads, outputs)
 from autograder.suite.inputs import TINY
@@ -70,8 +70,10 @@ def forward_matches_reference(student, ref, problem):
     with diagnosis.observing(diagnosis.forward_example(problem)) as seen:
         got = outputs(seen(student.call(problem.forward, *problem.args())), problem.forward)
         expected = reference_outputs(ref, problem.forward, problem.args())
-        for name, g, e in zip(contract.returns(problem.forward), got, expected):
-            if name != "cache":
+        compared = [(name, g, e) for name, g, e in zip(contract.returns(problem.forward), got, expected)
+                    if name != "cache"]
+        with plots.on_failure(lambda: plots.for_outputs(problem.forward, compared, problem.dtype)):
+            for name, g, e in compared:
                 assert_all_close(g, e, problem.forward, name, problem.dtype)
     return got
 
@@ -86,8 +88,20 @@ def backward_matches_reference(student, ref, problem):
         ref_cache = ref_forward[contract.returns(problem.forward).index("cache")]
         expected = getattr(ref, problem.backward)(*as_float64(problem.upstream), ref_cache,
                                                   **problem.backward_kwargs)
-        for name, g, e in zip(contract.returns(problem.backward), got, expected):
-            assert_all_close(g, e, problem.backward, name, problem.dtype)
+        compared = list(zip(contract.returns(problem.backward), got, expected))
+        with plots.on_failure(lambda: plots.for_outputs(problem.backward, compared, problem.dtype,
+                                                        *chunk_starts(problem))):
+            for name, g, e in compared:
+                assert_all_close(g, e, problem.backward, name, problem.dtype)
+
+
+def chunk_starts(problem):
+    """([k, 2k, ...], label): where truncate=k cuts the gradient, for the plots; ([], "") without truncation."""
+    k = problem.backward_kwargs.get("truncate")
+    T = problem.upstream[0].shape[1] if k else 0
+    if not k or k >= T:
+        return [], ""
+    return list(range(k, T, k)), f"chunk boundaries (truncate={k})"
 
 
 def backward_gradient_check(student, problem, seed=0, tiny=False):

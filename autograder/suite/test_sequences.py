@@ -17,7 +17,7 @@ from hypothesis import example, given, strategies as st
 
 from autograder import contract
 from autograder.failures import GradingFailure
-from autograder.suite import lessons
+from autograder.suite import lessons, plots
 from autograder.suite.checks import (as_float64, assert_close, assert_unmodified, describe, expect_array,
                                      expect_dtype, judged_at, outputs)
 from autograder.suite.diagnosis import call_example, observing
@@ -186,9 +186,16 @@ def assert_norms_close(got, expected, function, dtype, against, mistake=lambda g
     if close.all():
         return
     t = int(np.flatnonzero(~close)[0])
-    raise GradingFailure(f"{function}: g[{t}] (the gradient's norm at word / time step t={t} of T={T}) is "
-                         f"{got[t]:.6g}; expected {expected[t]:.6g} from {against} ({int((~close).sum())} of {T} "
-                         f"steps differ).{mistake(got)}")
+    with beside(function, got, lambda: expected, against.removeprefix("the ")):
+        raise GradingFailure(f"{function}: g[{t}] (the gradient's norm at word / time step t={t} of T={T}) is "
+                             f"{got[t]:.6g}; expected {expected[t]:.6g} from {against} ({int((~close).sum())} of "
+                             f"{T} steps differ).{mistake(got)}")
+
+
+def beside(function, g, other, label="reference"):
+    """For a failure inside: the plot of your norms g beside other() (called only then)."""
+    return plots.on_failure(lambda: [plots.curves(f"{function}: the gradient's norm g[t] at each step",
+                                                  {"yours": g, label: other()}, y_label="g[t]")])
 
 
 def norms_match_reference(student, ref, function, case):

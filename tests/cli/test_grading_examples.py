@@ -160,6 +160,17 @@ def test_wrong_submissions_in_the_batch_lose_points(grading, examples_batch):
         assert examples_batch.reports[name]["score"] < 100
 
 
+def test_plots_come_with_wrong_values_only(grading, examples_batch):
+    """Do the wrong submissions' failed value tests carry plot data, and no passed, crashed or unreadable test any?"""
+    for name, report in examples_batch.reports.items():
+        with_plots = [t for t in report["tests"] if t.get("plots")]
+        assert all(t["status"] == "failed" and t.get("cause") == "value" for t in with_plots), name
+        if name not in grading.EXAMPLE_NAMES:
+            assert with_plots, f"{name}: no failed test has plots"
+        else:   # right, blank (not implemented: a crash), missing files (crashes) or unreadable
+            assert not with_plots, name
+
+
 @pytest.fixture(scope="module")
 def regraded(grading, examples_batch, tmp_path_factory):
     """The same batch, graded a second time by a new CLI call."""
@@ -201,7 +212,7 @@ def test_a_lone_submission_split_into_shards_gets_the_batch_results(examples_bat
     assert report["tests_replayed"] == 0 < in_batch["tests_replayed"]
 
     def results(r):
-        return [(t["number"], t["score"], t["status"], t["output"], t["tags"]) for t in r["tests"]]
+        return [(t["number"], t["score"], t["status"], t["output"], t["tags"], t.get("plots")) for t in r["tests"]]
     assert results(report) == results(in_batch)
     assert report["score"] == in_batch["score"] < 100
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder.integrations import gradescope
-from autograder.report import gradescope as results_format
+from autograder.report import figures, gradescope as results_format
+
+from made_up_reports import PER_STEP, made_test, report
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -59,6 +61,7 @@ def test_zip_holds_what_gradescope_runs(autograder_zip):
         assert name in infos, name
     assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc")]
     assert "numpy" in requirements and "hypothesis" in requirements
+    assert "matplotlib" in requirements   # the first plot of a failed test, drawn into results.json
 
 
 def test_zip_is_reproducible(autograder_zip, tmp_path):
@@ -82,6 +85,7 @@ def test_run_autograder_grades_an_uploaded_zip(tmp_path, autograder_zip):
     assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(100)
     failed = [t for t in results["tests"] if t["status"] == "failed"]
     assert failed and all(t["output"] and t["score"] < t["max_score"] for t in failed)
+    assert any(t.get("output_format") == "html" for t in failed)   # her wrong values, with a plot
     assert {p["key"] for p in results["extra_data"]["parts"]} >= {"lstm", "gru"}
 
 
@@ -119,3 +123,39 @@ def test_results_json_rejects_what_gradescope_would():
     bad = {"score": 1, "tests": [{"name": "x", "score": 1, "max_score": 1, "status": "ok"}]}
     with pytest.raises(jsonschema.ValidationError):
         results_format.validate(bad)
+    bad_format = {"score": 1, "tests": [{"name": "x", "score": 1, "max_score": 1, "output_format": "pdf"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        results_format.validate(bad_format)
+
+
+def results_of(tests):
+    results = results_format.results_json(report("eve", tests))
+    results_format.validate(results)
+    return results["tests"]
+
+
+def test_a_diagnosis_and_the_first_plot_are_shown_as_html():
+    """Is a failed test with a diagnosis and plots written as HTML (the likely mistake, the feedback
+    escaped, the first plot inline), and a plain failed test left as text?"""
+    import base64
+    import re
+    diagnosis = {"id": "no_carry", "title": "dh is not carried back", "explanation": "Add dh_next to dH[:, t]."}
+    shown, plain = results_of([made_test("3.2", "failed", output="rnn_backward: dX differs <at t=0>",
+                                         diagnosis=diagnosis, plots=[PER_STEP, PER_STEP]),
+                               made_test("3.3", "failed", output="rnn_backward: dX differs <at t=0>")])
+    assert shown["output_format"] == "html"
+    assert "Likely mistake: dh is not carried back" in shown["output"] and "Add dh_next" in shown["output"]
+    assert "dX differs &lt;at t=0&gt;" in shown["output"]
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', shown["output"])
+    if figures.available():
+        assert len(images) == 1 and base64.b64decode(images[0][0]).startswith(b"\x89PNG")
+    assert "output_format" not in plain and plain["output"] == "rnn_backward: dX differs <at t=0>"
+
+
+def test_results_json_carries_a_bounded_number_of_images():
+    """With many plotted failures, do only the first MAX_IMAGES carry an image (the rest their text, as HTML)?"""
+    if not figures.available():
+        pytest.skip("matplotlib is not installed (the plot extra): no images to count")
+    tests = results_of([made_test(f"1.{i}", "failed", plots=[PER_STEP]) for i in range(results_format.MAX_IMAGES + 3)])
+    assert sum("<img" in t["output"] for t in tests) == results_format.MAX_IMAGES
+    assert all(t["output_format"] == "html" and "<pre>" in t["output"] for t in tests)

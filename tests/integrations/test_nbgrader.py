@@ -9,6 +9,7 @@ are skipped, saying so, without it. Nothing here uses the network.
 import ast
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,28 @@ def test_grading_leaves_no_files_beside_the_notebooks(pipeline):
         for student in STUDENTS:
             names = {p.name for p in (pipeline.course / folder / student / "module6").iterdir()}
             assert names <= {"module6.ipynb", "module6.html", "timestamp.txt"}, (folder, student, names)
+
+
+@needs_nbgrader
+def test_feedback_shows_the_plots_of_failed_tests(pipeline):
+    """Does carol's truncation part show, below its text, the plot of her failed test as an inline image
+    in an HTML output, the cell's grade still last, and does generate_feedback's page show it in a
+    real browser, decoded, with its alt text?"""
+    from autograder.report import figures
+    if not figures.available():
+        pytest.skip("matplotlib is not installed (the plot extra): the feedback has no plots")
+    autograded = json.loads((pipeline.course / "autograded" / "carol" / "module6" / "module6.ipynb").read_text())
+    cell = next(c for c in autograded["cells"] if c["id"] == "part_bptt")
+    shown = ["".join(o["data"]["text/html"]) for o in cell["outputs"] if o["output_type"] == "display_data"]
+    assert shown and '<img src="data:image/png;base64,' in "".join(shown)
+    assert [o["output_type"] for o in cell["outputs"]][-1] == "execute_result"   # the cell's grade stays last
+    page = pipeline.course / "feedback" / "carol" / "module6" / "module6.html"
+    assert re.search(r'<img alt="[^"]+" [^>]*src="data:image/png;base64,', page.read_text())   # alt first
+    try:
+        import browser
+    except ModuleNotFoundError:  # tests/ became a package
+        from tests import browser
+    browser.require()
+    with browser.Browser(ROOT / "build" / "screenshots") as session:
+        visit = session.visit(page, name="nbgrader-feedback-carol")
+    assert visit.images and not browser.broken_images(visit) and not browser.images_without_alt(visit)
