@@ -36,9 +36,11 @@ class Outcome:
     failure: str = ""     # the grader itself failed on this submission
 
 
-def grade_batch(session, outcomes, *, tier, jobs, on_graded=None):
+def grade_batch(session, outcomes, *, tier, jobs, on_graded=None, intake=prepare):
     """Grade each of `outcomes` (Outcomes with path and name), filling in its
-    report or failure; on_graded(outcome, seconds) is called as each is done."""
+    report or failure; on_graded(outcome, seconds) is called as each is done.
+    intake(path, folder): how a child takes its submission in (a cluster's
+    grading service unpacks what its client took in: cluster/packing.py)."""
     # The children's garbage collections skip what is loaded by now:
     # walking it would copy, in every child, the memory it shares with us.
     gc.freeze()
@@ -53,7 +55,7 @@ def grade_batch(session, outcomes, *, tier, jobs, on_graded=None):
             while queue and len(running) < max(1, jobs):
                 outcome = queue.pop(0)
                 child = forking.fork(grade_one_child, session, outcome.path, outcome.name, scratch_root, tier,
-                                     shards)
+                                     shards, intake)
                 running[child.pid] = (outcome, child, time.monotonic())
             pid, status = os.wait()
             if pid not in running:
@@ -74,7 +76,7 @@ def grade_batch(session, outcomes, *, tier, jobs, on_graded=None):
     return outcomes
 
 
-def grade_one_child(session, path, name, scratch_root, tier, shards):
+def grade_one_child(session, path, name, scratch_root, tier, shards, intake=prepare):
     """In a forked child: the submission at `path` taken in and graded.
     Returns {"report": its JSON object, "learned": the examples recorded}."""
     scratch = Path(tempfile.mkdtemp(dir=scratch_root))
@@ -83,7 +85,7 @@ def grade_one_child(session, path, name, scratch_root, tier, shards):
     folder.mkdir(mode=0o755)
     start = time.monotonic()
     try:
-        prepare(path, folder)
+        intake(path, folder)
     except SubmissionError as error:
         report = scoring.error_report(name, str(error), session.rubric, seconds=time.monotonic() - start)
     else:
