@@ -9,9 +9,11 @@ parent only collects: a child that fails is a grader failure on that
 submission, reported as such; a submission that crashes its worker is
 simply graded.
 """
+import contextlib
 import gc
 import os
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -71,6 +73,11 @@ def grade_batch(session, outcomes, *, tier, jobs, on_graded=None, intake=prepare
             if on_graded:
                 on_graded(outcome, time.monotonic() - started)
     finally:
+        for _, child, _ in running.values():  # interrupted (Ctrl-C): the graders still running end with us
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
         gc.unfreeze()
         shutil.rmtree(scratch_root, ignore_errors=True)
     return outcomes
