@@ -1,6 +1,7 @@
 """`grade PATH... --out DIR [--jobs N] [--gpu]`: grade submissions, write a
 JSON report per submission (atomically, as each is graded), summary.json,
-summary.csv and, with --format junit, junit.xml."""
+summary.csv and, with --format junit, junit.xml. `--resume` keeps the
+complete reports an interrupted run wrote (report/resume.py)."""
 import os
 import sys
 
@@ -23,25 +24,35 @@ def add_arguments(parser):
                         help="exit 1 when a submission scores below SCORE points (for CI)")
     parser.add_argument("--format", choices=("json", "junit"), default="json",
                         help="junit: also write DIR/junit.xml for CI test tabs (the JSON reports are always written)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the complete reports already in DIR (of an interrupted run) and grade the rest")
 
 
 def run(args):
     from ..api import GradingOptions, grade_many
+    from ..intake import name_of
     from ..report.json_report import write_atomic, write_summaries
     from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
 
     out_dir = arguments.out_dir(args.out)
     arguments.submission_paths(args.paths)
     rubric = arguments.rubric(args.rubric)
-    tier = arguments.tier_while_loading(args.sandbox)
-    print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
-    arguments.warn_if_exposed(tier)
-    gpu = gpu_device() if args.gpu else False
-    progress = Progress(len(args.paths))
-    outcomes = grade_many(args.paths, GradingOptions(rubric=rubric, tier=tier, jobs=args.jobs, gpu=gpu),
-                          out_dir=out_dir, on_graded=progress.update)
-    progress.close()
-    reports = [o.report for o in outcomes if o.report is not None]
+    kept = resumed(out_dir, args.paths) if args.resume else {}
+    paths = [path for path in args.paths if name_of(path) not in kept]
+    if paths:
+        tier = arguments.tier_while_loading(args.sandbox)
+        print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
+        arguments.warn_if_exposed(tier)
+        gpu = gpu_device() if args.gpu else False
+        progress = Progress(len(paths))
+        outcomes = grade_many(paths, GradingOptions(rubric=rubric, tier=tier, jobs=args.jobs, gpu=gpu),
+                              out_dir=out_dir, on_graded=progress.update)
+        progress.close()
+    else:
+        outcomes = []
+    # In the order of the command line: those kept by --resume, and those graded now.
+    written = {**kept, **{o.name: o.report for o in outcomes if o.report is not None}}
+    reports = [written[name] for name in map(name_of, args.paths) if name in written]
     write_summaries(out_dir, reports)
     failures = [o.failure for o in outcomes if o.failure]
     failures += [f"{r.submission}: {r.grader_errors} test(s) hit a grader error" for r in reports if r.grader_errors]
@@ -55,6 +66,15 @@ def run(args):
         print(f"autograder: {r.submission} scored {r.score:g}, under --fail-under {args.fail_under:g}",
               file=sys.stderr)
     return EXIT_GRADER_FAILED if failures or below else EXIT_OK
+
+
+def resumed(out_dir, paths):
+    """--resume: the complete reports already in out_dir, announced in one line."""
+    from ..report.resume import written_reports
+    kept = written_reports(out_dir, paths)
+    print(f"autograder: --resume: {len(kept)} of {len(paths)} submissions already graded in {out_dir}, "
+          f"grading the other {len(paths) - len(kept)}", file=sys.stderr)
+    return kept
 
 
 def gpu_device():
