@@ -1,12 +1,13 @@
 """`grade PATH... --out DIR [--jobs N] [--gpu]`: grade submissions, write a
 JSON report per submission (atomically, as each is graded), summary.json,
-summary.csv and, with --format junit, junit.xml. `--resume` keeps the
-complete reports an interrupted run wrote (report/resume.py)."""
+summary.csv and, with --format junit, junit.xml. `--scheduler ADDRESS`
+grades on a Dask cluster instead (cluster/); `--resume` keeps the complete
+reports an interrupted run wrote (report/resume.py)."""
 import os
 import sys
 
 from . import arguments
-from .errors import EXIT_GRADER_FAILED, EXIT_OK
+from .errors import EXIT_GRADER_FAILED, EXIT_OK, UsageError
 
 HELP = "grade submissions and write JSON reports"
 
@@ -26,6 +27,9 @@ def add_arguments(parser):
                         help="junit: also write DIR/junit.xml for CI test tabs (the JSON reports are always written)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the complete reports already in DIR (of an interrupted run) and grade the rest")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N for N local "
+                             "worker processes (needs the cluster extra; see docs/cluster.md)")
 
 
 def run(args):
@@ -37,9 +41,12 @@ def run(args):
     out_dir = arguments.out_dir(args.out)
     arguments.submission_paths(args.paths)
     rubric = arguments.rubric(args.rubric)
+    cluster = cluster_client(args.scheduler) if args.scheduler else None
     kept = resumed(out_dir, args.paths) if args.resume else {}
     paths = [path for path in args.paths if name_of(path) not in kept]
-    if paths:
+    if cluster:
+        outcomes = grade_on_cluster(cluster, args, paths, rubric, out_dir)
+    elif paths:
         tier = arguments.tier_while_loading(args.sandbox)
         print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
         arguments.warn_if_exposed(tier)
@@ -75,6 +82,31 @@ def resumed(out_dir, paths):
     print(f"autograder: --resume: {len(kept)} of {len(paths)} submissions already graded in {out_dir}, "
           f"grading the other {len(paths) - len(kept)}", file=sys.stderr)
     return kept
+
+
+def cluster_client(scheduler):
+    """cluster/client.py, once --scheduler is known to be usable here (else one line, exit 2)."""
+    from ..cluster import client
+    try:
+        client.check_scheduler(scheduler)
+    except client.SchedulerError as error:
+        raise UsageError(str(error)) from None
+    return client
+
+
+def grade_on_cluster(cluster, args, paths, rubric, out_dir):
+    """--scheduler: the Outcomes of grading `paths` on a Dask cluster (cluster/client.py)."""
+    from ..api import GradingOptions
+    if not paths:
+        return []
+    progress = Progress(len(paths))
+    try:
+        return cluster.grade_on_cluster(paths, scheduler=args.scheduler, out_dir=out_dir, on_graded=progress.update,
+                                        options=GradingOptions(rubric=rubric, tier=args.sandbox, gpu=args.gpu))
+    except cluster.SchedulerError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.close()
 
 
 def gpu_device():
