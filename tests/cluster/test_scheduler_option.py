@@ -104,3 +104,11 @@ def test_not_a_dask_scheduler(tmp_path):
 def test_dask_not_installed(tmp_path):
     done = grade("--out", str(tmp_path), "--scheduler", "local:1", python=("-c", WITHOUT_DASK))
     assert_one_line_error(done, tmp_path, "pip install -e '.[cluster]'")
+
+
+def test_bench_cluster_without_dask():
+    done = subprocess.run([sys.executable, "-c", WITHOUT_DASK, "bench", "cluster"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines() == [
+        "cluster: dask.distributed is not installed (pip install -e '.[cluster]'); not measured"]
