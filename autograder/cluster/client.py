@@ -45,10 +45,10 @@ RETRIES = 2
 # all held in memory at once.
 IN_FLIGHT_PER_THREAD = 4
 MIN_IN_FLIGHT = 16
-# A local cluster's settings (docs/cluster.md suggests the same for a real one).
+# A local cluster's settings (local:N here; the tests' LocalCluster of worker processes too).
 LOCAL_CLUSTER_CONFIG = {
-    # Its workers are forked from a process that imported distributed once,
-    # instead of each importing it again (spawn).
+    # Worker processes (the tests') are forked from a process that imported
+    # distributed once, instead of each importing it again (spawn).
     "distributed.worker.multiprocessing-method": "forkserver",
     # A task only waits for its grading service: nothing to profile, and the
     # profiler's sampling (every 10 ms) and the monitors' ticks would cost the
@@ -162,9 +162,13 @@ def connected(kind, where, text):
     import distributed
     cluster = None
     if kind == "local":
+        # Its workers are threads of this process: each only waits for its
+        # grading service, a process of its own that does the grading (and
+        # forks a grader per submission), so that worker processes would add
+        # their start (about 1.5 s of CPU for two) and nothing else.
         import dask
         with dask.config.set(LOCAL_CLUSTER_CONFIG):
-            cluster = distributed.LocalCluster(n_workers=where, threads_per_worker=1, processes=True,
+            cluster = distributed.LocalCluster(n_workers=where, threads_per_worker=1, processes=False,
                                                dashboard_address=None, silence_logs=logging.ERROR)
         client = distributed.Client(cluster, set_as_default=False)
     else:
