@@ -1,6 +1,10 @@
 """The one way to grade: every entry point (the command line, `check`,
-Gradescope's run_autograder, nbgrader's regrade, a cluster's tasks) calls
-`grade_one` or `grade_many` with the same GradingOptions.
+Gradescope's run_autograder, nbgrader's regrade) calls `grade_one` or
+`grade_many` with the same GradingOptions. A Dask cluster's grading
+services (cluster/service.py) run grade_many's own two steps, open_session
+and session/batch.py's grade_batch, once per service instead of once per
+submission: a task then pays for grading, not for pytest's start and the
+suite's collection.
 
     from autograder.api import GradingOptions, grade_one
     report = grade_one("alice.zip", GradingOptions())     # a report.model.Report
