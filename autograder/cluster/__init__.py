@@ -9,6 +9,8 @@ course that outgrows one machine. The grading is local grading's, moved:
     service.py  the grading service: a SuiteSession collected once, whose
                 plan grades what arrives with session/batch.py
     channel.py  the messages between a worker and its services
+    fingerprint.py  which grader a machine has: a worker's services grade
+                only with the client's
 
 See docs/cluster.md for starting a cluster and what it costs.
 """

@@ -28,7 +28,7 @@ from ..report.json_report import write_report
 from ..report.model import Report
 from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
 from ..session.batch import Outcome
-from . import packing
+from . import fingerprint, packing
 
 LOCAL = re.compile(r"local:(\d+)")
 SCHEMES = ("tcp", "tls", "ws", "wss")
@@ -118,7 +118,7 @@ def grade_on_cluster(paths, *, scheduler, options, out_dir, on_graded=None, say=
     say = say or (lambda line: print(f"autograder: {line}", file=sys.stderr, flush=True))
     outcomes = [Outcome(str(path), name_of(path)) for path in paths]
     config = {"rubric": options.rubric, "tier": options.tier, "gpu": bool(options.gpu),
-              "public_only": options.public_only}
+              "public_only": options.public_only, "grader": fingerprint.of_grader()}
     with connected(kind, where, scheduler) as client:
         from .plugin import GradingServices
         plugin = GradingServices(config, name=f"autograder-grading-{uuid.uuid4().hex[:12]}")

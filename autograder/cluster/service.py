@@ -9,9 +9,10 @@ grader that dies takes down only itself, never the service or the Dask worker.
     python -m autograder.cluster.service FD    # FD: its end of a socket pair (plugin.py starts it)
 
 Over the socket pair (channel.py) the worker first sends the configuration
-(pickled: the rubric, the forced tier or None, gpu, public_only); the
-service answers {"ready": true, "tier", "pid"} once the suite is collected,
-or {"error": one line}. Then each request {"name", "label": the client's path} with a packed submission
+(pickled: the rubric, the forced tier or None, gpu, public_only, and the
+client's grader fingerprint, fingerprint.py); the service answers
+{"ready": true, "tier", "pid"} once the suite is collected, or {"error":
+one line} (a grader that is not the client's among the reasons). Then each request {"name", "label": the client's path} with a packed submission
 (packing.py) gets {"report": the report's JSON object, "seconds"} or
 {"failure": one line}. The service ends when the worker closes its end (or
 dies), or after IDLE_EXIT_S without a request (the worker starts another
@@ -41,6 +42,11 @@ def main(fd):
     if message is None:
         return 0
     config = pickle.loads(message[1])
+    from .fingerprint import of_grader
+    if config["grader"] != of_grader():
+        channel.send(link, {"error": f"this worker's grader ({of_grader()[:12]}) is not the client's "
+                                     f"({config['grader'][:12]}): install the client's checkout on every worker"})
+        return 1
     from ..api import GradingOptions, open_session
     from ..cli.errors import UsageError
     from ..sandbox.outside import zygote_client
