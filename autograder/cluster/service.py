@@ -22,6 +22,7 @@ import os
 import pickle
 import select
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -34,6 +35,10 @@ IDLE_EXIT_S = 600   # a service that a client left registered does not stay fore
 
 
 def main(fd):
+    # A Ctrl-C meant for the command (local:N's services share its terminal) or
+    # for a `dask worker` is not the service's to act on: it ends when its
+    # worker closes the link, once the submission it grades is done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     link = socket.socket(fileno=fd)
     # The graders it forks must not hold the worker's link open: if the
     # service dies, the worker is to see its end of file at once.
