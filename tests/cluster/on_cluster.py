@@ -87,6 +87,8 @@ def graded_lines(stderr):
 
 
 def results(report):
-    """What grading decided of a report, without its timings: the totals, error and every test's outcome."""
+    """What grading decided of a report, without its timings: the totals, the error, the
+    sandbox tier and every test's outcome."""
     return {"score": report["score"], "max_score": report["max_score"], "error": report.get("error"),
+            "sandbox": report.get("sandbox"),
             "tests": [(t["key"], t["name"], t["status"], t["score"], t["max_score"]) for t in report["tests"]]}

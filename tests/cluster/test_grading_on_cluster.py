@@ -3,8 +3,8 @@
 The bundled examples (a folder, a notebook, a zip, plus a corrupt zip that
 the client takes in and reports on by itself) are graded twice, locally with
 `--jobs 2` and with `--scheduler tcp://...` on the session's LocalCluster:
-every report must hold the same scores and the same outcome for every
-test. The whole corpus (tests/corpus) is graded on the cluster and each
+every report must hold the same scores, the same sandbox tier and the same
+outcome for every test. The whole corpus (tests/corpus) is graded on the cluster and each
 total compared with its pinned score (scores.toml, under both
 consequential-error rules); a submission whose total differs from its pin is
 graded locally as well, and the cluster must agree with that: a pin that no
