@@ -40,7 +40,10 @@ release:
 check: venv
 	$(PY) -m autograder check $(or $(STUDENT),assignments)
 
-bench: venv
+# The cluster benchmark (local grading vs a LocalCluster) needs the cluster extra.
+BENCH_EXTRAS := $(if $(findstring cluster,$(EXTRAS)),$(EXTRAS),$(EXTRAS),cluster)
+bench:
+	$(MAKE) --no-print-directory venv EXTRAS=$(BENCH_EXTRAS)
 	$(PY) -m autograder bench
 
 # GPU parity (docs/instructors.md, "GPU parity checks"): grade the examples with --gpu on CuPy and print a

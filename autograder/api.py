@@ -1,6 +1,10 @@
 """The one way to grade: every entry point (the command line, `check`,
-Gradescope's run_autograder, nbgrader's regrade, a cluster's tasks) calls
-`grade_one` or `grade_many` with the same GradingOptions.
+Gradescope's run_autograder, nbgrader's regrade) calls `grade_one` or
+`grade_many` with the same GradingOptions. A Dask cluster's grading
+services (cluster/service.py) run grade_many's own two steps, open_session
+and session/batch.py's grade_batch, once per service instead of once per
+submission: a task then pays for grading, not for pytest's start and the
+suite's collection.
 
     from autograder.api import GradingOptions, grade_one
     report = grade_one("alice.zip", GradingOptions())     # a report.model.Report
@@ -51,15 +55,21 @@ def grade_one(submission, options=GradingOptions(), *, name=None):
     return outcome.report
 
 
+def open_session(options):
+    """The SuiteSession that grades with `options` (pytest collects the suite
+    when it runs a plan): grade_many's, and a cluster's grading services'."""
+    rubric = options.rubric or rubric_module.load()
+    return SuiteSession(rubric, select=(lambda entry: entry.public) if options.public_only else None,
+                        gpu=options.gpu, reference_dir=options.reference_dir, stubs_dir=options.stubs_dir)
+
+
 def grade_many(submissions, options=GradingOptions(), *, out_dir=None, on_graded=None, names=None):
     """Grade `submissions` (paths); returns their Outcomes (report or grader
     failure) in order. out_dir: write each report there (atomically, validated)
     as soon as it is graded; on_graded(outcome, seconds): called then too.
     names: the reports' names (default: each path's name without extension)."""
-    rubric = options.rubric or rubric_module.load()
     tier = options.tier or probing.probe(None)
-    session = SuiteSession(rubric, select=(lambda entry: entry.public) if options.public_only else None,
-                           gpu=options.gpu, reference_dir=options.reference_dir, stubs_dir=options.stubs_dir)
+    session = open_session(options)
     outcomes = [Outcome(str(path), name or name_of(path))
                 for path, name in zip(submissions, names or [None] * len(submissions))]
 

@@ -37,10 +37,14 @@ def grade_seconds(paths, out_dir, jobs=None):
     return seconds
 
 
-def main(*, runs=5, batch=50, jobs=2):
-    """Print the table (`python -m autograder bench grading`)."""
+def compile_ahead():
     for package in ("autograder", "reference"):
         compileall.compile_dir(REPO_ROOT / package, quiet=1)
+
+
+def main(*, runs=5, batch=50, jobs=2):
+    """Print the table (`python -m autograder bench grading`)."""
+    compile_ahead()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         single = [grade_seconds([SUBMISSION], scratch / f"single-{i}") for i in range(runs)]

@@ -2,8 +2,9 @@
 
 reference: the reference's LSTM and GRU against PyTorch on the CPU;
 grading: a lone submission's whole-process time and a batch's throughput;
+cluster: a batch through a local Dask cluster vs local grading (docs/cluster.md);
 gpu: the reference LSTM on NumPy, CuPy and cuDNN (one line and exit 0 without a GPU).
-With no benchmark named, reference and grading (what `make bench` runs).
+With no benchmark named, reference, grading and cluster (what `make bench` runs).
 """
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def add_arguments(parser):
     grading.add_argument("--runs", type=arguments.positive_int, default=5)
     grading.add_argument("--batch", type=arguments.positive_int, default=50)
     grading.add_argument("--jobs", type=arguments.positive_int, default=2)
+    cluster = which.add_parser("cluster", help="a batch on a local Dask cluster vs local grading (--jobs 2)")
+    cluster.add_argument("--runs", type=arguments.positive_int, default=3,
+                         help="alternating runs per side (default 3)")
+    cluster.add_argument("--batch", type=arguments.positive_int, default=50)
     gpu = which.add_parser("gpu", help="the reference LSTM on NumPy, CuPy and cuDNN")
     gpu.add_argument("--repeats", type=arguments.positive_int, default=5, help="timed runs per side (default 5)")
     gpu.add_argument("--size", type=int, nargs=4, metavar=("N", "T", "D", "H"),
@@ -52,4 +57,7 @@ def run(args):
     if args.which in (None, "grading"):
         status |= grading.main(**({} if args.which is None else
                                   {"runs": args.runs, "batch": args.batch, "jobs": args.jobs}))
+    if args.which in (None, "cluster"):
+        from ..benchmarks import cluster
+        status |= cluster.main(**({} if args.which is None else {"runs": args.runs, "batch": args.batch}))
     return status

@@ -1,7 +1,9 @@
 """`grade PATH... --out DIR [--jobs N] [--gpu]`: grade submissions, write a
 JSON report per submission (atomically, as each is graded), summary.json,
 summary.csv, with --format junit, junit.xml and, with --html, the HTML pages
-(as class-report writes them, once every submission is graded)."""
+(as class-report writes them, once every submission is graded).
+`--scheduler ADDRESS` grades on a Dask cluster instead (cluster/); `--resume`
+keeps the complete reports an interrupted run wrote (report/resume.py)."""
 import os
 import sys
 
@@ -26,25 +28,41 @@ def add_arguments(parser):
                         help="junit: also write DIR/junit.xml for CI test tabs (the JSON reports are always written)")
     parser.add_argument("--html", action="store_true",
                         help="also write the HTML pages after grading, as class-report does")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the complete reports already in DIR (of an interrupted run) and grade the rest")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N for N local "
+                             "worker processes (needs the cluster extra; see docs/cluster.md)")
 
 
 def run(args):
     from ..api import GradingOptions, grade_many
+    from ..intake import name_of
     from ..report.json_report import write_atomic, write_summaries
     from ..sandbox.outside.tiers import TIER_DESCRIPTIONS
 
     out_dir = arguments.out_dir(args.out)
     arguments.submission_paths(args.paths)
     rubric = arguments.rubric(args.rubric)
-    tier = arguments.tier_while_loading(args.sandbox)
-    print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
-    arguments.warn_if_exposed(tier)
-    gpu = gpu_device() if args.gpu else False
-    progress = Progress(len(args.paths))
-    outcomes = grade_many(args.paths, GradingOptions(rubric=rubric, tier=tier, jobs=args.jobs, gpu=gpu),
-                          out_dir=out_dir, on_graded=progress.update)
-    progress.close()
-    reports = [o.report for o in outcomes if o.report is not None]
+    cluster = cluster_client(args.scheduler) if args.scheduler else None
+    kept = resumed(out_dir, args.paths) if args.resume else {}
+    paths = [path for path in args.paths if name_of(path) not in kept]
+    if cluster:
+        outcomes = grade_on_cluster(cluster, args, paths, rubric, out_dir)
+    elif paths:
+        tier = arguments.tier_while_loading(args.sandbox)
+        print(f"autograder: sandbox: {tier} ({TIER_DESCRIPTIONS[tier]})", file=sys.stderr)
+        arguments.warn_if_exposed(tier)
+        gpu = gpu_device() if args.gpu else False
+        progress = Progress(len(paths))
+        outcomes = grade_many(paths, GradingOptions(rubric=rubric, tier=tier, jobs=args.jobs, gpu=gpu),
+                              out_dir=out_dir, on_graded=progress.update)
+        progress.close()
+    else:
+        outcomes = []
+    # In the order of the command line: those kept by --resume, and those graded now.
+    written = {**kept, **{o.name: o.report for o in outcomes if o.report is not None}}
+    reports = [written[name] for name in map(name_of, args.paths) if name in written]
     write_summaries(out_dir, reports)
     failures = [o.failure for o in outcomes if o.failure]
     failures += [f"{r.submission}: {r.grader_errors} test(s) hit a grader error" for r in reports if r.grader_errors]
@@ -70,6 +88,40 @@ def html_pages(out_dir, jobs):
         print(f"autograder: error: {error}", file=sys.stderr)
         return False
     return True
+
+
+def resumed(out_dir, paths):
+    """--resume: the complete reports already in out_dir, announced in one line."""
+    from ..report.resume import written_reports
+    kept = written_reports(out_dir, paths)
+    print(f"autograder: --resume: {len(kept)} of {len(paths)} submissions already graded in {out_dir}, "
+          f"grading the other {len(paths) - len(kept)}", file=sys.stderr)
+    return kept
+
+
+def cluster_client(scheduler):
+    """cluster/client.py, once --scheduler is known to be usable here (else one line, exit 2)."""
+    from ..cluster import client
+    try:
+        client.check_scheduler(scheduler)
+    except client.SchedulerError as error:
+        raise UsageError(str(error)) from None
+    return client
+
+
+def grade_on_cluster(cluster, args, paths, rubric, out_dir):
+    """--scheduler: the Outcomes of grading `paths` on a Dask cluster (cluster/client.py)."""
+    from ..api import GradingOptions
+    if not paths:
+        return []
+    progress = Progress(len(paths))
+    try:
+        return cluster.grade_on_cluster(paths, scheduler=args.scheduler, out_dir=out_dir, on_graded=progress.update,
+                                        options=GradingOptions(rubric=rubric, tier=args.sandbox, gpu=args.gpu))
+    except cluster.SchedulerError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        progress.close()
 
 
 def gpu_device():

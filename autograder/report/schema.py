@@ -18,7 +18,6 @@ import json
 from importlib import resources
 
 import fastjsonschema
-import jsonschema
 
 TOLERANCE = 1e-3   # scores are rounded to 4 decimals before they are summed again
 
@@ -39,6 +38,10 @@ def load_schema(name):
 
 @functools.cache
 def _validator(name):
+    # Imported only here, for invalid data: with the format checkers some
+    # installs bring along, importing jsonschema costs about a second of CPU
+    # in every grader process (a cluster's grading services included).
+    import jsonschema
     schema = load_schema(name)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)

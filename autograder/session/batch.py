@@ -9,9 +9,11 @@ parent only collects: a child that fails is a grader failure on that
 submission, reported as such; a submission that crashes its worker is
 simply graded.
 """
+import contextlib
 import gc
 import os
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,9 +38,11 @@ class Outcome:
     failure: str = ""     # the grader itself failed on this submission
 
 
-def grade_batch(session, outcomes, *, tier, jobs, on_graded=None):
+def grade_batch(session, outcomes, *, tier, jobs, on_graded=None, intake=prepare):
     """Grade each of `outcomes` (Outcomes with path and name), filling in its
-    report or failure; on_graded(outcome, seconds) is called as each is done."""
+    report or failure; on_graded(outcome, seconds) is called as each is done.
+    intake(path, folder): how a child takes its submission in (a cluster's
+    grading service unpacks what its client took in: cluster/packing.py)."""
     # The children's garbage collections skip what is loaded by now:
     # walking it would copy, in every child, the memory it shares with us.
     gc.freeze()
@@ -53,7 +57,7 @@ def grade_batch(session, outcomes, *, tier, jobs, on_graded=None):
             while queue and len(running) < max(1, jobs):
                 outcome = queue.pop(0)
                 child = forking.fork(grade_one_child, session, outcome.path, outcome.name, scratch_root, tier,
-                                     shards)
+                                     shards, intake)
                 running[child.pid] = (outcome, child, time.monotonic())
             pid, status = os.wait()
             if pid not in running:
@@ -69,12 +73,17 @@ def grade_batch(session, outcomes, *, tier, jobs, on_graded=None):
             if on_graded:
                 on_graded(outcome, time.monotonic() - started)
     finally:
+        for _, child, _ in running.values():  # interrupted (Ctrl-C): the graders still running end with us
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
         gc.unfreeze()
         shutil.rmtree(scratch_root, ignore_errors=True)
     return outcomes
 
 
-def grade_one_child(session, path, name, scratch_root, tier, shards):
+def grade_one_child(session, path, name, scratch_root, tier, shards, intake=prepare):
     """In a forked child: the submission at `path` taken in and graded.
     Returns {"report": its JSON object, "learned": the examples recorded}."""
     scratch = Path(tempfile.mkdtemp(dir=scratch_root))
@@ -83,7 +92,7 @@ def grade_one_child(session, path, name, scratch_root, tier, shards):
     folder.mkdir(mode=0o755)
     start = time.monotonic()
     try:
-        prepare(path, folder)
+        intake(path, folder)
     except SubmissionError as error:
         report = scoring.error_report(name, str(error), session.rubric, seconds=time.monotonic() - start)
     else:

@@ -9,6 +9,7 @@ reading yet).
 """
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -42,10 +43,17 @@ class Child:
 
 
 def fork(function, *args):
-    """Run function(*args) in a forked child; returns the Child. The value must be JSON-able."""
+    """Run function(*args) in a forked child; returns the Child. The value must be JSON-able.
+
+    The child ignores SIGINT: a Ctrl-C is its parent's to act on (grade_batch
+    then ends its children), not every grader's to print a traceback of. A
+    SIGINT that arrives while forking waits until the fork is done."""
     result_file = tempfile.TemporaryFile()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pid = os.fork()
     if pid == 0:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         code = 0
         try:
             result_file.write(json.dumps(function(*args)).encode())
@@ -57,4 +65,5 @@ def fork(function, *args):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return Child(pid, result_file)

@@ -1,0 +1,80 @@
+"""Does `grade --resume` pick up where an interrupted local run stopped?
+
+A local batch (`--jobs 2`) is interrupted (Ctrl-C: SIGINT to the command's
+process group) once its first report is written; the same command run again
+with --resume keeps every report already written as it is (the same file,
+never rewritten), grades only the others, each once, and writes a summary of
+the whole batch. A run with nothing left to grade only rewrites the summary.
+(tests/cluster/test_resume_on_cluster.py: the same on a Dask cluster;
+tests/report/test_written_reports.py: which files count as written.)
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+try:
+    import polling
+except ModuleNotFoundError:  # tests/ became a package
+    from tests import polling
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_SOLUTION = REPO / "examples" / "submissions" / "reference_solution"
+BATCH = 6
+
+
+# `python -m autograder` as a terminal starts it, where SIGINT raises KeyboardInterrupt: a test
+# run in the background of a non-interactive shell (as CI may be) hands its children SIGINT ignored.
+AS_FROM_A_TERMINAL = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "runpy.run_module('autograder', run_name='__main__', alter_sys=True)")
+
+
+def command(paths, out, *extra, python=("-m", "autograder")):
+    return [sys.executable, *python, "grade", *map(str, paths), "--out", str(out), "--jobs", "2", *extra]
+
+
+def reports_in(out):
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in Path(out).glob("student*.json")}
+
+
+def graded_lines(stderr):
+    return [line.split()[1].rstrip(":") for line in stderr.splitlines() if line.startswith("graded ")]
+
+
+def test_resume_after_an_interrupted_run(tmp_path):
+    paths = [shutil.copytree(REFERENCE_SOLUTION, tmp_path / "in" / f"student{i}") for i in range(BATCH)]
+    out = tmp_path / "out"
+    first = subprocess.Popen(command(paths, out, python=("-c", AS_FROM_A_TERMINAL)), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+    assert polling.wait_until(lambda: reports_in(out) if out.is_dir() else {}, seconds=300), "no report was written"
+    os.killpg(first.pid, signal.SIGINT)
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 130, f"the run was not interrupted (exit {first.returncode}): {stderr[-2000:]}"
+    assert "Traceback" not in stderr and "autograder: interrupted" in stderr, stderr[-3000:]
+    kept = {path.name: path.stat() for path in out.glob("student*.json")}
+    assert 0 < len(kept) < BATCH
+
+    again = subprocess.run(command(paths, out, "--resume"), cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"--resume: {len(kept)} of {BATCH} submissions already graded" in again.stderr
+    for name, before in kept.items():
+        after = (out / name).stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), f"{name} was rewritten"
+    names = [p.name for p in paths]
+    assert sorted(graded_lines(again.stderr)) == sorted(set(names) - {n[:-5] for n in kept})
+    reports = reports_in(out)
+    assert sorted(reports) == sorted(names)
+    assert all(r["score"] == 100 for r in reports.values())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [s["submission"] for s in summary["submissions"]] == names
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "a temporary file was left"
+
+    (out / "summary.json").unlink()
+    done = subprocess.run(command(paths, out, "--resume"), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"--resume: {BATCH} of {BATCH} submissions already graded" in done.stderr
+    assert not graded_lines(done.stderr) and "sandbox:" not in done.stderr, "nothing was left to grade"
+    assert [s["submission"] for s in json.loads((out / "summary.json").read_text())["submissions"]] == names
