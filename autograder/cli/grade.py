@@ -31,8 +31,8 @@ def add_arguments(parser):
     parser.add_argument("--resume", action="store_true",
                         help="keep the complete reports already in DIR (of an interrupted run) and grade the rest")
     parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N for N local "
-                             "worker processes (needs the cluster extra; see docs/cluster.md)")
+                        help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N for a local "
+                             "cluster of N workers (needs the cluster extra; see docs/cluster.md)")
 
 
 def run(args):
