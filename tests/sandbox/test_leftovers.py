@@ -243,8 +243,17 @@ def test_an_import_that_raises_after_starting_a_child_says_both(tier, folder):
 
 # ---------------------------------------------------------------- the check on its own
 
+@pytest.fixture
+def files_only(monkeypatch):
+    """The file checks, run in this test process: its own children (multiprocessing's resource
+    tracker after the cluster tests, for one) are not what these tests are about, and must not be
+    reaped by the check's waitpid(-1)."""
+    from autograder.sandbox.inside import leftovers
+    monkeypatch.setattr(leftovers, "_child_running", lambda: False)
+
+
 @pytest.mark.parametrize("inotify", [True, False], ids=["inotify", "folder fingerprints"])
-def test_only_new_entries_of_the_workers_own_uid_are_charged_in_shared_folders(tmp_path, inotify):
+def test_only_new_entries_of_the_workers_own_uid_are_charged_in_shared_folders(tmp_path, inotify, files_only):
     """The limits tier's watch of shared folders, in this process: with inotify and without it, is a
     new entry of the uid's charged, and what was there before, is gone again or belongs to another uid not?"""
     from autograder.sandbox.inside import leftovers
@@ -269,7 +278,7 @@ def test_only_new_entries_of_the_workers_own_uid_are_charged_in_shared_folders(t
         watch.refuse("f")
 
 
-def test_files_in_an_ignored_folder_of_the_private_tmp_are_not_charged(tmp_path):
+def test_files_in_an_ignored_folder_of_the_private_tmp_are_not_charged(tmp_path, files_only):
     """The private /tmp's watch, in this process: is the device's cache folder left alone, and a new file charged?"""
     from autograder.sandbox.inside import leftovers
     cache = tmp_path / "kernels"
